@@ -1,0 +1,1 @@
+"""The `pathways` command line: one module per command group, wired in `cli.main`."""

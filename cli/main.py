@@ -1,0 +1,14 @@
+"""Entry point of the `pathways` command; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="pathways",
+    help="Pathways: adaptive practice on Bayesian Knowledge Tracing.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# Command groups register themselves here (one import per module).

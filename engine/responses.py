@@ -1,0 +1,139 @@
+"""The engine's one data container: responses in long form, grouped into sequences.
+
+Every loader (files, DataFrames, the service's response log) produces a
+`Responses`; fitting, tracing and evaluation consume it. Rows are ordered by
+(skill, student) with each student's original time order kept, so a sequence
+is a contiguous slice and the math needs no Python-level grouping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class DataError(ValueError):
+    """Input data is malformed; the message says what and where (row, column)."""
+
+
+def _codes(values: Sequence[object] | NDArray[np.generic]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+    """Factorize to int codes, names sorted so codes are reproducible."""
+    arr = np.asarray(values).astype(str)
+    names, codes = np.unique(arr, return_inverse=True)
+    return codes.astype(np.int32), tuple(str(n) for n in names)
+
+
+@dataclass(frozen=True, eq=False)
+class Responses:
+    """Binary responses with skill, student, item and student-class codes.
+
+    `row` is the 1-based source row (or line) of each response, kept so that
+    later errors can still name where a value came from.
+    """
+
+    correct: NDArray[np.int8]
+    skill: NDArray[np.int32]
+    student: NDArray[np.int32]
+    item: NDArray[np.int32]
+    student_class: NDArray[np.int32]
+    row: NDArray[np.int64]
+    skills: tuple[str, ...]
+    students: tuple[str, ...]
+    items: tuple[str, ...]
+    classes: tuple[str, ...]
+
+    @classmethod
+    def from_columns(
+        cls,
+        correct: Sequence[int] | NDArray[np.integer],
+        skill: Sequence[object] | NDArray[np.generic],
+        student: Sequence[object] | NDArray[np.generic],
+        item: Sequence[object] | NDArray[np.generic] | None = None,
+        student_class: Sequence[object] | NDArray[np.generic] | None = None,
+        row: Sequence[int] | NDArray[np.integer] | None = None,
+    ) -> Responses:
+        """Build from parallel columns given in time order within each student."""
+        c = np.asarray(correct)
+        n = c.shape[0]
+        if n == 0:
+            raise DataError("no responses: the input is empty")
+        rows = np.arange(1, n + 1, dtype=np.int64) if row is None else np.asarray(row, np.int64)
+        bad = ~np.isin(c, (0, 1))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"row {rows[i]}: correctness must be 0 or 1, got {c[i]!r} "
+                f"({int(bad.sum())} such row(s))"
+            )
+        lengths = {"skill": len(skill), "student": len(student)}
+        if item is not None:
+            lengths["item"] = len(item)
+        if student_class is not None:
+            lengths["student_class"] = len(student_class)
+        for name, length in lengths.items():
+            if length != n:
+                raise DataError(f"column {name!r} has {length} values but correct has {n}")
+        skill_codes, skills = _codes(skill)
+        student_codes, students = _codes(student)
+        if item is None:
+            item_codes, items = np.zeros(n, np.int32), ("",)
+        else:
+            item_codes, items = _codes(item)
+        if student_class is None:
+            class_codes, classes = np.zeros(n, np.int32), ("",)
+        else:
+            class_codes, classes = _codes(student_class)
+        order = np.lexsort((np.arange(n), student_codes, skill_codes))
+        return cls(
+            correct=c.astype(np.int8)[order],
+            skill=skill_codes[order],
+            student=student_codes[order],
+            item=item_codes[order],
+            student_class=class_codes[order],
+            row=rows[order],
+            skills=skills,
+            students=students,
+            items=items,
+            classes=classes,
+        )
+
+    def __len__(self) -> int:
+        return int(self.correct.shape[0])
+
+    def sequence_starts(self) -> NDArray[np.int64]:
+        """Start offsets of each (skill, student) sequence, plus a final end offset."""
+        n = len(self)
+        change = np.empty(n, dtype=bool)
+        change[0] = True
+        change[1:] = (self.skill[1:] != self.skill[:-1]) | (self.student[1:] != self.student[:-1])
+        return np.append(np.flatnonzero(change), n).astype(np.int64)
+
+    def skill_bounds(self) -> NDArray[np.int64]:
+        """Row offsets where each skill code's block starts, plus the end (len = skills+1)."""
+        return np.searchsorted(self.skill, np.arange(len(self.skills) + 1)).astype(np.int64)
+
+    def take(self, mask: NDArray[np.bool_]) -> Responses:
+        """Rows where mask is true; code tables are kept so codes stay comparable."""
+        return Responses(
+            correct=self.correct[mask],
+            skill=self.skill[mask],
+            student=self.student[mask],
+            item=self.item[mask],
+            student_class=self.student_class[mask],
+            row=self.row[mask],
+            skills=self.skills,
+            students=self.students,
+            items=self.items,
+            classes=self.classes,
+        )
+
+    def for_students(self, names: Sequence[str]) -> Responses:
+        wanted = np.isin(np.asarray(self.students), np.asarray(list(names), dtype=str))
+        return self.take(wanted[self.student])
+
+    def for_skills(self, names: Sequence[str]) -> Responses:
+        wanted = np.isin(np.asarray(self.skills), np.asarray(list(names), dtype=str))
+        return self.take(wanted[self.skill])
