@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import rankdata
 
 EPS = float(np.finfo(np.float64).eps)  # sklearn's log_loss clip for float64 predictions
 
@@ -32,6 +31,21 @@ def _check(y_true: ArrayLike, y_prob: ArrayLike) -> tuple[NDArray[np.float64], N
     return y, p
 
 
+def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """1-based ranks, tied values sharing their mean rank (scipy's rankdata 'average')."""
+    n = values.shape[0]
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    change = np.empty(n, dtype=bool)
+    change[:1] = True
+    change[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], n)
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = ((starts + ends + 1) / 2.0)[np.cumsum(change) - 1]
+    return ranks
+
+
 def auc(y_true: ArrayLike, y_prob: ArrayLike) -> float:
     """Area under the ROC curve via the rank-sum (Mann-Whitney) form; ties count half."""
     y, p = _check(y_true, y_prob)
@@ -39,7 +53,7 @@ def auc(y_true: ArrayLike, y_prob: ArrayLike) -> float:
     n_neg = float(y.size) - n_pos
     if n_pos == 0.0 or n_neg == 0.0:
         return math.nan
-    ranks = rankdata(p)  # average ranks give ties half credit
+    ranks = average_ranks(p)  # shared ranks give ties half credit
     return float((ranks[y == 1.0].sum() - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
 
 

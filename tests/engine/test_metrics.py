@@ -117,3 +117,13 @@ def test_compute_by_group_matches_per_group_compute(seed: int) -> None:
 def test_metrics_json_turns_nan_into_null() -> None:
     m = Metrics(auc=math.nan, rmse=0.5, log_loss=0.7, accuracy=0.5, n=2)
     assert m.to_dict() == {"auc": None, "rmse": 0.5, "log_loss": 0.7, "accuracy": 0.5, "n": 2}
+
+
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=40))
+def test_average_ranks_equal_scipy(values: list[int]) -> None:
+    from scipy.stats import rankdata
+
+    from engine.metrics import average_ranks
+
+    x = np.asarray(values, dtype=np.float64)
+    np.testing.assert_allclose(average_ranks(x), rankdata(x))

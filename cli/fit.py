@@ -1,0 +1,331 @@
+"""`pathways fit | evaluate | crossvalidate | demo`: fitting and scoring BKT from data files.
+
+Bad input of any kind (unreadable or malformed data, bad parameter file, bad
+option value) ends with exit code 2 and one line on stderr naming the file,
+row and column; notes about dropped rows go to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import numpy as np
+import typer
+
+from cli.main import app
+from engine.params import ModelParams, ParamsError
+from engine.responses import DataError, Responses
+
+if TYPE_CHECKING:
+    from engine.bounds import Bounds
+    from engine.crossval import CVResult
+    from engine.fit import BKTFitter
+    from engine.metrics import Metrics
+
+# Heavy modules (pandas, numba) are imported inside the commands, so that
+# `pathways --help` and the other command groups start fast.
+MultiSkill = Literal["split", "first", "error"]  # = engine.io.MultiSkill
+
+DataArg = Annotated[Path, typer.Argument(help="Response file (see --format).", show_default=False)]
+FormatName = Literal["auto", "ct", "assistments", "dkt", "pybkt"]
+FormatOpt = Annotated[
+    FormatName, typer.Option("--format", help="Data format; auto detects from the content.")
+]
+MultiSkillOpt = Annotated[
+    MultiSkill,
+    typer.Option(
+        "--multi-skill",
+        help="Responses tagged with several skills: one response per skill (split), "
+        "first skill only, or refuse (error).",
+    ),
+]
+ForgetsOpt = Annotated[bool, typer.Option("--forgets", help="Also fit P(forget).")]
+MultigsOpt = Annotated[bool, typer.Option("--multigs", help="Guess/slip per item.")]
+MultilearnOpt = Annotated[bool, typer.Option("--multilearn", help="Learn rate per item.")]
+RestartsOpt = Annotated[int, typer.Option("--restarts", min=1, help="Random starts per skill.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (starts, folds).")]
+MaxIterOpt = Annotated[int, typer.Option("--max-iter", min=1, help="EM iterations at most.")]
+
+
+class InputError(Exception):
+    """Bad input found by the CLI itself (not by a loader)."""
+
+
+@contextmanager
+def bad_input_exits() -> Iterator[None]:
+    """Turn input errors into one line on stderr and exit code 2 (no traceback)."""
+    try:
+        yield
+    except (DataError, ParamsError, InputError, ValueError, OSError) as exc:
+        text = str(exc) if not isinstance(exc, OSError) or not exc.filename else (
+            f"{exc.filename}: {exc.strerror}"
+        )  # fmt: skip
+        typer.echo(f"error: {' '.join(text.split())}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _load(data: Path, fmt: FormatName, multi_skill: MultiSkill) -> tuple[Responses, str]:
+    """Load with the loaders' notes (dropped rows) shown on stderr; returns the format used."""
+    from engine.io import detect_format, load_responses
+
+    used = detect_format(data) if fmt == "auto" else fmt
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        responses = load_responses(data, format=used, multi_skill=multi_skill)
+    for w in caught:
+        typer.echo(f"note: {w.message}", err=True)
+    typer.echo(
+        f"{data}: {len(responses):,} responses, {len(responses.students):,} students, "
+        f"{len(responses.skills):,} skills (format {used})",
+        err=True,
+    )
+    return responses, used
+
+
+def _progress(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A tqdm bar (on stderr, only on a terminal) fed by progress(done, total) callbacks."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit="task", disable=None, leave=False)
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update, bar.close
+
+
+def _bounds(guess: float | None, slip: float | None) -> Bounds | None:
+    from engine.bounds import Bounds
+
+    if guess is None and slip is None:
+        return None
+    return Bounds(guess=(0.0, 1.0 if guess is None else guess),
+                  slip=(0.0, 1.0 if slip is None else slip))  # fmt: skip
+
+
+def _align(rows: list[list[str]]) -> str:
+    """Rows as columns: the first left-aligned, the rest right-aligned, a rule under the head."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    rows = [rows[0], ["-" * w for w in widths], *rows[1:]]
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    )
+
+
+def params_table(params: ModelParams, max_skill_width: int = 44) -> str:
+    """Per-skill parameters; item-level variants show how many items they hold."""
+    head = ["skill", "prior", "learn", "guess", "slip"]
+    if params.forgets:
+        head.append("forget")
+    if params.multigs or params.multilearn:
+        head.append("items")
+    rows = [head]
+    for name, p in sorted(params.skills.items()):
+        shown = name if len(name) <= max_skill_width else name[: max_skill_width - 1] + "…"
+        row = [shown, *(f"{getattr(p, k):.3f}" for k in ("prior", "learn", "guess", "slip"))]
+        if params.forgets:
+            row.append(f"{p.forget:.3f}")
+        if params.multigs or params.multilearn:
+            row.append(str(max(len(p.item_guess), len(p.item_learn))))
+        rows.append(row)
+    return _align(rows)
+
+
+def _fmt(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.4f}"
+
+
+def metrics_table(per_skill: dict[str, Metrics], overall: Metrics) -> str:
+    rows = [["skill", "n", "auc", "rmse", "log_loss", "accuracy", "dropped"]]
+    for name, m in [*sorted(per_skill.items()), ("(overall)", overall)]:
+        rows.append([name, str(m.n), _fmt(m.auc), _fmt(m.rmse), _fmt(m.log_loss),
+                     _fmt(m.accuracy), str(m.dropped)])  # fmt: skip
+    return _align(rows)
+
+
+def _fit(responses: Responses, desc: str, **settings: Any) -> BKTFitter:
+    from engine.fit import BKTFitter
+
+    update, close = _progress(desc)
+    try:
+        return BKTFitter(progress=update, **settings).fit(responses)
+    finally:
+        close()
+
+
+@app.command("fit")
+def fit_command(
+    data: DataArg,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the parameters (JSON).")],
+    format: FormatOpt = "auto",
+    forgets: ForgetsOpt = False,
+    multigs: MultigsOpt = False,
+    multilearn: MultilearnOpt = False,
+    restarts: RestartsOpt = 1,
+    seed: SeedOpt = 0,
+    max_iter: MaxIterOpt = 100,
+    bound_guess: Annotated[
+        float | None, typer.Option("--bound-guess", help="Upper bound on guess, e.g. 0.3.")
+    ] = None,
+    bound_slip: Annotated[
+        float | None, typer.Option("--bound-slip", help="Upper bound on slip, e.g. 0.3.")
+    ] = None,
+    multi_skill: MultiSkillOpt = "split",
+) -> None:
+    """Fit BKT parameters per skill by EM and write them as versioned JSON."""
+    with bad_input_exits():
+        bounds = _bounds(bound_guess, bound_slip)
+        responses, used = _load(data, format, multi_skill)
+        fitter = _fit(
+            responses, "fitting", forgets=forgets, multigs=multigs, multilearn=multilearn,
+            restarts=restarts, max_iter=max_iter, bounds=bounds, random_state=seed,
+        )  # fmt: skip
+        params = fitter.params_
+        params = replace(
+            params,
+            metadata={
+                **params.metadata,
+                "data": str(data),
+                "format": used,
+                "multi_skill": multi_skill,
+                "n_responses": len(responses),
+            },
+        )
+        params.save(out)
+    typer.echo(params_table(params))
+    typer.echo("")
+    report = fitter.report_
+    if report.flagged:
+        typer.echo(report.to_table(only_flagged=True))
+    else:
+        typer.echo(f"{len(report)} skill(s), none flagged")
+    typer.echo(f"wrote {out}")
+
+
+@app.command("evaluate")
+def evaluate_command(
+    data: DataArg,
+    params_path: Annotated[Path, typer.Option("--params", help="Parameters written by `fit`.")],
+    format: FormatOpt = "auto",
+    multi_skill: MultiSkillOpt = "split",
+) -> None:
+    """Score fitted parameters on data; prints one JSON object (auc, rmse, log_loss, ...)."""
+    from engine.evaluate import evaluate
+
+    with bad_input_exits():
+        params = ModelParams.load(params_path)
+        responses, _ = _load(data, format, multi_skill)
+        metrics = evaluate(params, responses)
+    if metrics.dropped:
+        typer.echo(
+            f"note: {metrics.dropped} responses on skills without parameters were not scored",
+            err=True,
+        )
+    typer.echo(json.dumps(metrics.to_dict()))
+
+
+def _cv_text(result: CVResult) -> str:
+    lines = [metrics_table(dict(result.per_skill), result.overall), ""]
+    lines.append("overall and per-skill metrics pool the out-of-fold predictions")
+    for f in result.folds:
+        lines.append(
+            f"fold {f.fold}: {f.n_students} students, {f.n_test} responses, "
+            f"auc {_fmt(f.metrics.auc)}, rmse {_fmt(f.metrics.rmse)}"
+        )
+    return "\n".join(lines)
+
+
+@app.command("crossvalidate")
+def crossvalidate_command(
+    data: DataArg,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Number of folds (by student).")] = 5,
+    format: FormatOpt = "auto",
+    forgets: ForgetsOpt = False,
+    multigs: MultigsOpt = False,
+    multilearn: MultilearnOpt = False,
+    restarts: RestartsOpt = 1,
+    seed: SeedOpt = 0,
+    max_iter: MaxIterOpt = 100,
+    multi_skill: MultiSkillOpt = "split",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """K-fold cross-validation with folds by student; per-skill and overall metrics."""
+    from engine.crossval import crossvalidate
+    from engine.fit import BKTFitter
+
+    with bad_input_exits():
+        responses, _ = _load(data, format, multi_skill)
+        update, close = _progress("folds")
+
+        def make() -> BKTFitter:
+            return BKTFitter(forgets=forgets, multigs=multigs, multilearn=multilearn,
+                             restarts=restarts, max_iter=max_iter, random_state=seed)  # fmt: skip
+
+        try:
+            result = crossvalidate(make, responses, folds=folds, seed=seed, progress=update)
+        finally:
+            close()
+    typer.echo(json.dumps(result.to_json_dict()) if as_json else _cv_text(result))
+
+
+def _demo_sequence(responses: Responses) -> tuple[int, int]:
+    """The skill with most responses, and its student with the longest sequence (first by name)."""
+    k = int(np.argmax(np.bincount(responses.skill, minlength=len(responses.skills))))
+    students = responses.student[responses.skill == k]
+    return k, int(np.argmax(np.bincount(students, minlength=len(responses.students))))
+
+
+@app.command("demo")
+def demo_command(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Cognitive Tutor file (default: $PATHWAYS_SHARED_DATA/cognitive_tutor/ct.csv).",
+        ),
+    ] = None,
+) -> None:
+    """Fit the shared Cognitive Tutor sample; show parameters and one student's mastery trace."""
+    from benchmarks.datasets import CT, ENV_VAR, shared_data_dir
+    from engine.trace import trace
+
+    path = data if data is not None else shared_data_dir() / CT
+    if not path.is_file():
+        typer.echo(
+            f"error: demo data not found at {path}; set {ENV_VAR} to the shared data folder "
+            "or pass --data PATH",
+            err=True,
+        )
+        raise typer.Exit(2)
+    with bad_input_exits():
+        responses, _ = _load(path, "auto", "split")
+        fitter = _fit(responses, "fitting", random_state=0)
+    params = fitter.params_
+    typer.echo(params_table(params))
+    k, u = _demo_sequence(responses)
+    skill, student = responses.skills[k], responses.students[u]
+    mask = (responses.skill == k) & (responses.student == u)
+    correct = responses.correct[mask]
+    items = [responses.items[i] for i in responses.item[mask]]
+    t = trace(params[skill], correct, items=items)
+    typer.echo("")
+    typer.echo(f"mastery trace of student {student} on {skill} (prior {params[skill].prior:.3f})")
+    typer.echo(f"{'step':>4}  {'item':<16} {'correct':>7}  {'P(correct)':>10}  {'P(mastered)':>11}")
+    for i, (item, c, p, m) in enumerate(
+        zip(items, correct, t.p_correct, t.mastery, strict=True), start=1
+    ):
+        typer.echo(f"{i:>4}  {item[:16]:<16} {int(c):>7}  {p:>10.3f}  {m:>11.3f}")
