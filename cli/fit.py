@@ -282,11 +282,20 @@ def crossvalidate_command(
     typer.echo(json.dumps(result.to_json_dict()) if as_json else _cv_text(result))
 
 
-def _demo_sequence(responses: Responses) -> tuple[int, int]:
-    """The skill with most responses, and its student with the longest sequence (first by name)."""
+def _demo_sequence(params: ModelParams, responses: Responses) -> tuple[int, int]:
+    """The skill with most responses and, on it, the longest sequence that ends mastered
+    (P >= 0.95; else the longest): a trace that shows learning. Ties go to the first name."""
+    from engine.trace import trace
+
     k = int(np.argmax(np.bincount(responses.skill, minlength=len(responses.skills))))
-    students = responses.student[responses.skill == k]
-    return k, int(np.argmax(np.bincount(students, minlength=len(responses.students))))
+    on_skill = responses.skill == k
+    lengths = np.bincount(responses.student[on_skill], minlength=len(responses.students))
+    by_length = np.argsort(-lengths, kind="stable")
+    for u in by_length[lengths[by_length] > 0].tolist():
+        correct = responses.correct[on_skill & (responses.student == u)]
+        if trace(params[responses.skills[k]], correct).mastery[-1] >= 0.95:
+            return k, u
+    return k, int(by_length[0])
 
 
 @app.command("demo")
@@ -316,7 +325,10 @@ def demo_command(
         fitter = _fit(responses, "fitting", random_state=0)
     params = fitter.params_
     typer.echo(params_table(params))
-    k, u = _demo_sequence(responses)
+    if fitter.report_.flagged:
+        typer.echo("")
+        typer.echo(fitter.report_.to_table(only_flagged=True))
+    k, u = _demo_sequence(params, responses)
     skill, student = responses.skills[k], responses.students[u]
     mask = (responses.skill == k) & (responses.student == u)
     correct = responses.correct[mask]

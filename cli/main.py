@@ -12,4 +12,4 @@ app = typer.Typer(
 )
 
 # Command groups register themselves here (one import per module).
-import cli.fit  # noqa: E402, F401  (fit, evaluate, crossvalidate, demo)
+from cli import fit as fit_commands  # noqa: E402, F401  (fit, evaluate, crossvalidate, demo)

@@ -128,8 +128,9 @@ def test_demo_on_a_given_file(tmp_path: Path, seed: int) -> None:
     demo = runner.invoke(app, ["demo", "--data", str(path)])
     assert demo.exit_code == 0, demo.output
     assert "Calculate_unit_rate" in demo.stdout and "mastery trace of student" in demo.stdout
-    steps = [line for line in demo.stdout.splitlines() if line.strip()[:1].isdigit()]
-    assert len(steps) == 4  # 4 responses per student and skill
+    lines = demo.stdout.splitlines()
+    steps = lines[next(i for i, line in enumerate(lines) if line.startswith("step")) + 1 :]
+    assert [line.split()[0] for line in steps] == ["1", "2", "3", "4"]  # 4 per student and skill
 
 
 def test_demo_without_data_is_a_friendly_error(
