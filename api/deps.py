@@ -1,0 +1,89 @@
+"""FastAPI dependencies as `Annotated` aliases: the session, the current user, role checks.
+
+Handlers declare what they need (`session: SessionDep`, `user: TeacherUser`) and stay
+thin. Role checks answer 403 for a wrong role; ownership (whose records) is checked in
+the services, which answer 404 for records the user may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from api.runtime import Runtime
+from api.security import TokenError, decode_access_token, password_fingerprint
+from models.users import Role, User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    session = runtime.session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_current_user(session: SessionDep, runtime: RuntimeDep, token: TokenDep) -> User:
+    if not token:
+        raise _unauthorized("not authenticated: send 'Authorization: Bearer <token>'")
+    try:
+        claims = decode_access_token(runtime.signing_key, token)
+    except TokenError as exc:
+        raise _unauthorized(str(exc)) from None
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise _unauthorized("account not found or deactivated")
+    if password_fingerprint(user.password_hash) != claims.fingerprint:
+        raise _unauthorized("password changed since this token was issued; log in again")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    allowed = frozenset(roles) | {Role.admin}
+    names = " or ".join(sorted(r.value for r in allowed))
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"this needs the role {names}; you are {user.role}",
+            )
+        return user
+
+    return check
+
+
+StudentUser = Annotated[User, Depends(require_roles(Role.student))]
+TeacherUser = Annotated[User, Depends(require_roles(Role.teacher))]
+DesignerUser = Annotated[User, Depends(require_roles(Role.designer))]
+StaffUser = Annotated[User, Depends(require_roles(Role.teacher, Role.designer))]
+AdminUser = Annotated[User, Depends(require_roles())]

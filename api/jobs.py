@@ -1,0 +1,41 @@
+"""Background jobs of one process: a single worker thread running queued fits.
+
+One thread, because a fit already keeps the CPU busy and fits should not compete
+with each other or starve request handling. Progress lives in the database
+(`fit_job`), so a client may ask any worker. A job interrupted by a restart stays
+"running" with an old heartbeat and is reported `stale`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sqlalchemy import Engine
+
+from api.db import new_session
+from api.services.fits import run_fit
+
+
+class JobRunner:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pathways-fit")
+        self.futures: dict[int, Future[None]] = {}
+
+    def submit_fit(self, job_id: int) -> Future[None]:
+        future = self._pool.submit(self._run, job_id)
+        self.futures[job_id] = future
+        return future
+
+    def _run(self, job_id: int) -> None:
+        with new_session(self._engine) as session:
+            run_fit(session, job_id)
+
+    def wait(self, job_id: int, timeout: float | None = None) -> None:
+        """Block until the job finished (tests and the CLI)."""
+        future = self.futures.get(job_id)
+        if future is not None:
+            future.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,37 @@
+"""The current user and (admin) account management."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep
+from api.services import users
+from models.users import Role, UserCreate, UserPublic, UserUpdate
+
+router = APIRouter(prefix="/api", tags=["users"])
+
+
+@router.get("/me", response_model=UserPublic)
+def read_me(user: CurrentUser) -> UserPublic:
+    return users.to_public(user)
+
+
+@router.get("/users", response_model=list[UserPublic])
+def list_users(
+    session: SessionDep, _admin: AdminUser, role: Role | None = None
+) -> list[UserPublic]:
+    return [users.to_public(u) for u in users.list_users(session, role)]
+
+
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+def create_user(
+    data: UserCreate, session: SessionDep, runtime: RuntimeDep, _admin: AdminUser
+) -> UserPublic:
+    return users.to_public(users.create_user(session, runtime, data))
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic)
+def update_user(
+    user_id: int, data: UserUpdate, session: SessionDep, runtime: RuntimeDep, _admin: AdminUser
+) -> UserPublic:
+    return users.to_public(users.update_user(session, runtime, user_id, data))

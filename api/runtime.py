@@ -1,0 +1,48 @@
+"""Everything one service process shares between requests, built once by create_app.
+
+Held on `app.state.runtime`; request handlers reach it through `deps.RuntimeDep`, and
+background jobs and the CLI build their own with `Runtime.create`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api.db import make_engine, new_session
+from api.jobs import JobRunner
+from api.security import Passwords
+from api.services.cache import CatalogCache
+from api.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    passwords: Passwords
+    signing_key: str
+    cache: CatalogCache
+    jobs: JobRunner
+
+    @classmethod
+    def create(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
+        engine = engine if engine is not None else make_engine(settings)
+        return cls(
+            settings=settings,
+            engine=engine,
+            passwords=Passwords(settings),
+            signing_key=settings.signing_key(),
+            cache=CatalogCache(stuck_attempts=settings.stuck_attempts),
+            jobs=JobRunner(engine),
+        )
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.token_ttl_minutes)
+
+    def session(self) -> Session:
+        return new_session(self.engine)

@@ -1,0 +1,89 @@
+"""Password hashing (argon2id) and bearer tokens (HS256 JWT signed with the settings key).
+
+Tokens are stateless JWTs carrying the user id (`sub`) and an expiry; every request
+still loads the user, so deactivating an account takes effect at once. The token
+also carries a short fingerprint of the password hash, so changing a password
+invalidates tokens issued before the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from api.settings import Settings
+
+ALGORITHM = "HS256"
+
+
+class TokenError(ValueError):
+    """The bearer token is missing, malformed, expired or not signed by us."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    fingerprint: str
+
+
+class Passwords:
+    """argon2id hashing with the cost from settings (tests use a cheap cost)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+        )
+        self._dummy: str | None = None
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify_nobody(self, password: str) -> bool:
+        """Spend the same time as a real check, so unknown usernames are not revealed."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash("no such user")
+        self.verify(self._dummy, password)
+        return False
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def password_fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def create_access_token(
+    key: str, ttl: timedelta, user_id: int, password_hash: str, now: datetime | None = None
+) -> str:
+    issued = now or datetime.now(UTC)
+    payload = {
+        "sub": str(user_id),
+        "pwf": password_fingerprint(password_hash),
+        "iat": issued,
+        "exp": issued + ttl,
+    }
+    return jwt.encode(payload, key, algorithm=ALGORITHM)
+
+
+def decode_access_token(key: str, token: str) -> TokenClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "pwf"]},
+        )
+        return TokenClaims(user_id=int(payload["sub"]), fingerprint=str(payload["pwf"]))
+    except jwt.ExpiredSignatureError:
+        raise TokenError("token expired; log in again") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise TokenError("invalid token") from None

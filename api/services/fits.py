@@ -1,0 +1,178 @@
+"""Refitting the BKT parameters from the response log, as a tracked background job.
+
+`start_fit` records a queued job and hands its id to the runtime's job runner
+(api.jobs); `run_fit` does the work in that thread and persists progress and the
+result in `fit_job`, so any worker can report on it. A finished job leaves a new,
+inactive parameter set; `activate` (services.params) puts it into use.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from api.db import write_transaction
+from api.services.cache import active_param_set
+from api.services.errors import Conflict, NotFound
+from api.services.log_data import log_responses
+from api.services.params import store_param_set
+from engine.fit import BKTFitter
+from engine.params import ModelParams
+from models.fit_jobs import FitJob, FitJobPublic, FitOptions, FitStatus, SkillComparison
+from models.params import ParamSet
+from models.responses import ResponseLog
+from models.types import utcnow
+from models.users import User
+
+STALE_AFTER = timedelta(minutes=10)  # a running job with no heartbeat this long has died
+PROGRESS_EVERY_S = 0.5
+
+
+def create_fit_job(session: Session, user: User | None, options: FitOptions) -> FitJob:
+    """Record a queued job; Conflict when there is nothing to fit."""
+    with write_transaction(session):
+        n = session.exec(select(func.count()).select_from(ResponseLog)).one()
+        if n == 0:
+            raise Conflict("no responses logged yet: nothing to fit")
+        baseline = active_param_set(session)
+        job = FitJob(
+            status=FitStatus.queued,
+            created_by=user.id if user is not None else None,
+            options=options.model_dump(mode="json"),
+            baseline_param_set_id=baseline.id if baseline is not None else None,
+        )
+        session.add(job)
+    return job
+
+
+def _set(session: Session, job_id: int, **values: Any) -> None:
+    with write_transaction(session):
+        job = session.get(FitJob, job_id)
+        if job is None:
+            raise NotFound(f"no fit job {job_id}")
+        for k, v in values.items():
+            setattr(job, k, v)
+        job.heartbeat_at = utcnow()
+        session.add(job)
+
+
+def run_fit(session: Session, job_id: int) -> None:
+    """Run one queued job to completion (in the calling thread); never raises."""
+    try:
+        job = session.get(FitJob, job_id)
+        if job is None or job.status != FitStatus.queued:
+            return
+        options = FitOptions.model_validate(job.options)
+        _set(session, job_id, status=FitStatus.running, started_at=utcnow())
+        last_id = session.exec(select(func.max(ResponseLog.id))).one()
+        data = log_responses(session, options.skills)
+        session.rollback()  # end the read transaction before the long computation
+        if data is None:
+            raise ValueError("no logged responses for the requested skills")
+        _set(session, job_id, n_responses=len(data), last_response_id=last_id)
+        last_write = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done == total or now - last_write[0] >= PROGRESS_EVERY_S:
+                last_write[0] = now
+                _set(session, job_id, done=done, total=total)
+
+        fitter = BKTFitter(
+            forgets=options.forgets,
+            multigs=options.multigs,
+            restarts=options.restarts,
+            random_state=options.random_state,
+            n_jobs=1,
+            progress=progress,
+        ).fit(data)
+        with write_transaction(session):
+            params = ModelParams(
+                skills=fitter.params_.skills,
+                forgets=fitter.params_.forgets,
+                multigs=fitter.params_.multigs,
+                multilearn=fitter.params_.multilearn,
+                multiprior=fitter.params_.multiprior,
+                metadata={**fitter.params_.metadata, "fit_job": job_id, "responses": len(data)},
+            )
+            stored = store_param_set(session, params, source="fit", note=f"fit job {job_id}")
+            job = session.get(FitJob, job_id)
+            assert job is not None
+            job.param_set_id = stored.id
+            job.report = fitter.report_.to_json_dict()
+            job.status = FitStatus.succeeded
+            job.finished_at = job.heartbeat_at = utcnow()
+            session.add(job)
+    except Exception as exc:  # the job must end in a state a reader can see
+        session.rollback()
+        message = f"{type(exc).__name__}: {exc}"
+        try:
+            _set(
+                session, job_id, status=FitStatus.failed, error=message[:2000], finished_at=utcnow()
+            )
+        except Exception:
+            traceback.print_exc()
+
+
+def _scalars(params: dict[str, Any] | None) -> dict[str, dict[str, float]]:
+    if not params:
+        return {}
+    out = {}
+    for skill, p in params.get("skills", {}).items():
+        out[skill] = {
+            k: float(p[k]) for k in ("prior", "learn", "guess", "slip", "forget") if k in p
+        }
+    return out
+
+
+def to_public(session: Session, job: FitJob) -> FitJobPublic:
+    assert job.id is not None
+    before = _scalars(_params_of(session, job.baseline_param_set_id))
+    after = _scalars(_params_of(session, job.param_set_id))
+    skills = sorted(set(before) | set(after)) if after else []
+    stale = (
+        job.status in (FitStatus.running, FitStatus.queued)
+        and (job.heartbeat_at or job.created_at) < utcnow() - STALE_AFTER
+    )
+    return FitJobPublic(
+        id=job.id,
+        status=FitStatus(job.status),
+        options=job.options,
+        done=job.done,
+        total=job.total,
+        progress=(job.done / job.total)
+        if job.total
+        else (1.0 if job.status == "succeeded" else 0.0),
+        n_responses=job.n_responses,
+        error=job.error,
+        stale=stale,
+        baseline_param_set_id=job.baseline_param_set_id,
+        param_set_id=job.param_set_id,
+        report=job.report,
+        comparison=[
+            SkillComparison(skill=s, before=before.get(s), after=after.get(s)) for s in skills
+        ],
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _params_of(session: Session, param_set_id: int | None) -> dict[str, Any] | None:
+    if param_set_id is None:
+        return None
+    row = session.get(ParamSet, param_set_id)
+    return row.params if row is not None else None
+
+
+def get_fit_job(session: Session, job_id: int) -> FitJob:
+    job = session.get(FitJob, job_id)
+    if job is None:
+        raise NotFound(f"no fit job {job_id}")
+    session.refresh(job)
+    return job

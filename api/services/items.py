@@ -1,0 +1,124 @@
+"""Designers' item bank: list, read, create, update, retire and restore.
+
+Every change is validated by `content` against the stored curriculum as a whole
+(`merge_items` for a new item, the curriculum rebuilt with the edited item for an
+update), so the bank always stays a valid curriculum. Items are never deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from api.db import write_transaction
+from api.services.cache import bump_revision
+from api.services.curriculum_store import (
+    current_curriculum,
+    current_curriculum_data,
+    write_items,
+)
+from api.services.errors import Invalid, NotFound
+from content.loader import curriculum_from_data
+from content.merge import merge_items
+from content.models import Item as ContentItem
+from content.problems import CurriculumError, Location, Problem
+from content.pydantic_errors import problems_from_validation
+from models.content import Item, ItemSkill
+from models.items import ItemPublic
+from models.types import utcnow
+
+
+def to_public(row: Item) -> ItemPublic:
+    return ItemPublic(
+        id=row.id,
+        type=row.kind,
+        skills=list(row.definition.get("skills", [])),
+        retired=row.retired,
+        definition=row.definition,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def list_items(
+    session: Session, skill: str | None = None, include_retired: bool = True
+) -> list[Item]:
+    query = select(Item).order_by(col(Item.position), col(Item.id))
+    if skill is not None:
+        query = query.join(ItemSkill, ItemSkill.item_id == Item.id).where(  # type: ignore[arg-type]
+            ItemSkill.skill_id == skill
+        )
+    if not include_retired:
+        query = query.where(col(Item.retired).is_(False))
+    return list(session.exec(query))
+
+
+def get_item(session: Session, item_id: str) -> Item:
+    row = session.get(Item, item_id)
+    if row is None:
+        raise NotFound(f"no item {item_id!r}")
+    return row
+
+
+def _report(problems: list[Problem]) -> dict[str, Any]:
+    return {"errors": [p.to_dict() for p in problems]}
+
+
+def _parse(definition: dict[str, Any], where: str) -> ContentItem:
+    try:
+        return ContentItem.model_validate(definition)
+    except ValidationError as exc:
+        raise Invalid(_report(list(problems_from_validation(exc, Location(where))))) from None
+
+
+def create_item(session: Session, definition: dict[str, Any]) -> Item:
+    item = _parse(definition, "body")
+    with write_transaction(session):
+        base = current_curriculum(session)
+        if base is None:
+            raise Invalid(_report([Problem(Location("body"), "import a curriculum first")]))
+        try:
+            merge_items(base, [item], source="body")
+        except CurriculumError as exc:
+            raise Invalid(_report(list(exc.problems))) from None
+        write_items(session, [(item, len(base.items))])
+    return get_item(session, item.id)
+
+
+def update_item(session: Session, item_id: str, definition: dict[str, Any]) -> Item:
+    """Replace an item's definition (its id cannot change); the curriculum must stay valid."""
+    if definition.get("id", item_id) != item_id:
+        raise Invalid(f"id: the body's id {definition.get('id')!r} differs from {item_id!r}")
+    item = _parse({**definition, "id": item_id}, "body")
+    with write_transaction(session):
+        row = get_item(session, item_id)
+        data = current_curriculum_data(session)
+        assert data is not None
+        data["items"] = [
+            item.model_dump(mode="json") if d["id"] == item_id else d for d in data["items"]
+        ]
+        try:
+            curriculum_from_data(data, source="database")
+        except CurriculumError as exc:
+            raise Invalid(_report(list(exc.problems))) from None
+        position, retired = row.position, row.retired
+        write_items(session, [(item, position)])
+        if retired:
+            session.execute(update(Item).where(col(Item.id) == item_id).values(retired=True))
+    session.expire_all()
+    return get_item(session, item_id)
+
+
+def set_retired(session: Session, item_id: str, retired: bool) -> Item:
+    """Retire (no longer offered or accepted; history kept) or restore an item."""
+    with write_transaction(session):
+        get_item(session, item_id)
+        session.execute(
+            update(Item).where(col(Item.id) == item_id).values(retired=retired, updated_at=utcnow())
+        )
+        bump_revision(session, content=True)
+    session.expire_all()
+    return get_item(session, item_id)

@@ -1,0 +1,231 @@
+"""The student's loop: what to practise next, and submitting an answer.
+
+An answer is one write transaction (see `submit_answer`):
+1. lock: BEGIN IMMEDIATE on SQLite (writers queue); on PostgreSQL the revision row
+   FOR SHARE (orders us against activation + replay) and the student's user row FOR
+   UPDATE (one answer per student at a time, so attempt numbers and state are exact);
+2. INSERT the log row ON CONFLICT (student, idempotency_key) DO NOTHING: a repeated
+   key inserts nothing and gets the reply stored for the first submission;
+3. update the student's state with `StudentState.record` for every skill the item is
+   tagged with, persist state + mastery rows, store the reply; commit.
+Unknown or retired items, unreadable answers and bad bodies are refused before
+anything is written. Caches (items, graph, parameters, recommender) come from the
+per-process snapshot, so the answer path costs a handful of indexed statements.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+
+from api.db import write_transaction
+from api.services.cache import CatalogItem, Snapshot, read_revision
+from api.services.errors import Conflict, Invalid
+from api.services.mastery import load_state, record_answer, save_answer
+from api.services.upsert import dialect_insert
+from content.answers import check_answer
+from engine.recommend.recommendation import Recommendation
+from engine.recommend.state import StudentState
+from models.practice import (
+    AnswerResult,
+    AnswerSubmit,
+    NextItems,
+    PracticeItem,
+    SkillMasteryChange,
+    Suggestion,
+)
+from models.responses import AnswerReply, ResponseLog
+from models.types import utcnow
+
+if TYPE_CHECKING:
+    from api.runtime import Runtime
+
+
+def suggestion(snap: Snapshot, rec: Recommendation) -> Suggestion:
+    return Suggestion(
+        item=PracticeItem.model_validate(dict(snap.items[rec.item_id].student)),
+        skill_id=rec.skill_id,
+        skill_name=snap.skill_names.get(rec.skill_id, rec.skill_id),
+        kind=rec.kind,
+        reason=rec.reason,
+        related_skill=rec.related,
+        numbers=dict(rec.numbers),
+    )
+
+
+def recommend(snap: Snapshot, state: StudentState, goal: str | None = None) -> NextItems:
+    """The recommender's top item and two alternatives for this state."""
+    if goal is not None and goal not in snap.graph:
+        raise Invalid(f"goal: unknown skill {goal!r}")
+    recs = snap.recommender.recommend(state, goal=goal, n=3)
+    if not recs:
+        return NextItems(
+            recommended=None,
+            alternatives=[],
+            message="no items to practise yet: the curriculum has no active items"
+            + (f" for skill {goal!r}" if goal else ""),
+        )
+    return NextItems(
+        recommended=suggestion(snap, recs[0]),
+        alternatives=[suggestion(snap, r) for r in recs[1:]],
+    )
+
+
+def next_items(
+    session: Session, runtime: Runtime, student_id: int, goal: str | None = None
+) -> NextItems:
+    snap = runtime.cache.get(session)
+    return recommend(snap, load_state(session, student_id), goal)
+
+
+def _lock_student(session: Session, student_id: int) -> tuple[int, int]:
+    """Serialise with other writers; returns the revision read under the lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(
+            text("SELECT content, params FROM revision WHERE id = 1 FOR SHARE")
+        ).first()
+        session.execute(
+            text('SELECT id FROM "user" WHERE id = :id FOR NO KEY UPDATE'), {"id": student_id}
+        )
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+    return read_revision(session)
+
+
+def _stored_reply(session: Session, student_id: int, body: AnswerSubmit) -> AnswerResult | None:
+    """The reply to an earlier submission with this key; Conflict if its body differed."""
+    found = session.exec(
+        select(ResponseLog.id, ResponseLog.item_id, ResponseLog.raw_answer, AnswerReply.body)
+        .join(AnswerReply, AnswerReply.response_id == ResponseLog.id)  # type: ignore[arg-type]
+        .where(
+            ResponseLog.student_id == student_id,
+            ResponseLog.idempotency_key == body.idempotency_key,
+        )
+    ).first()
+    if found is None:
+        return None
+    _, item_id, raw, reply = found
+    if item_id != body.item_id or raw != body.answer:
+        raise Conflict(
+            f"idempotency_key {body.idempotency_key!r} was already used for a different "
+            f"answer (item {item_id!r}); use a new key for a new answer"
+        )
+    return AnswerResult.model_validate(reply)
+
+
+def _usable_item(snap: Snapshot, item_id: str) -> CatalogItem:
+    item = snap.items.get(item_id)
+    if item is None:
+        raise Invalid(f"item_id: unknown item {item_id!r}")
+    if item.retired:
+        raise Invalid(f"item_id: item {item_id!r} is retired and takes no more answers")
+    if not item.skills:
+        raise Invalid(f"item_id: item {item_id!r} is not tagged with any skill")
+    return item
+
+
+def submit_answer(
+    session: Session, runtime: Runtime, student_id: int, body: AnswerSubmit
+) -> AnswerResult:
+    """Check, log and trace one answer atomically; a repeated key returns the first reply."""
+    if len(body.answer) > runtime.settings.max_answer_chars:
+        raise Invalid(f"answer: longer than {runtime.settings.max_answer_chars} characters")
+    with write_transaction(session):
+        snap = runtime.cache.get(session, _lock_student(session, student_id))
+        item = snap.items.get(body.item_id)
+        if item is None or item.retired or not item.skills:
+            stored = _stored_reply(session, student_id, body)
+            if stored is not None:
+                return stored
+            item = _usable_item(snap, body.item_id)
+        check = check_answer(item.content, body.answer)
+        if check.error is not None:
+            stored = _stored_reply(session, student_id, body)
+            if stored is not None:
+                return stored
+            return AnswerResult(
+                recorded=False,
+                correct=False,
+                feedback=check.feedback,
+                error=check.error,
+                normalized=check.normalized,
+            )
+        return _record(
+            session, snap, student_id, item, body, check.correct, check.feedback, check.normalized
+        )
+
+
+def _record(
+    session: Session,
+    snap: Snapshot,
+    student_id: int,
+    item: CatalogItem,
+    body: AnswerSubmit,
+    correct: bool,
+    feedback: str,
+    normalized: str | None,
+) -> AnswerResult:
+    log = ResponseLog.__table__  # type: ignore[attr-defined]
+    now = utcnow()
+    attempt = (
+        select(func.count() + 1)
+        .select_from(log)
+        .where(log.c.student_id == student_id, log.c.item_id == item.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        dialect_insert(session, log)
+        .values(
+            student_id=student_id,
+            item_id=item.id,
+            raw_answer=body.answer,
+            normalized=normalized,
+            correct=correct,
+            skills=list(item.skills),
+            attempt=attempt,
+            idempotency_key=body.idempotency_key,
+            param_set_id=snap.param_set_id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["student_id", "idempotency_key"])
+        .returning(log.c.id, log.c.attempt)
+    )
+    inserted = session.execute(stmt).first()
+    if inserted is None:  # a concurrent submission with this key won the race
+        stored = _stored_reply(session, student_id, body)
+        if stored is None:
+            raise Conflict(f"idempotency_key {body.idempotency_key!r}: submission in progress")
+        return stored
+    response_id, attempt_no = int(inserted[0]), int(inserted[1])
+
+    state = load_state(session, student_id)
+    before = {s: state.mastery(s, snap.skill_params(s)) for s in item.skills}
+    updates = record_answer(state, snap, item.id, item.skills, correct)
+    save_answer(session, student_id, state, item.skills, response_id, item.id, now)
+    beliefs = snap.recommender.beliefs(state)
+    changes = [
+        SkillMasteryChange(
+            skill_id=s,
+            skill_name=snap.skill_names.get(s, s),
+            before=before[s],
+            mastery=up.mastery,
+            p_correct=up.p_correct,
+            attempts=state.attempts(s),
+            mastered=beliefs.effective.get(s, up.mastery) >= snap.threshold(s),
+        )
+        for s, up in updates.items()
+    ]
+    result = AnswerResult(
+        recorded=True,
+        response_id=response_id,
+        attempt=attempt_no,
+        correct=correct,
+        feedback=feedback,
+        normalized=normalized,
+        mastery=changes,
+        next=recommend(snap, state),
+    )
+    body_json: dict[str, Any] = result.model_dump(mode="json")
+    session.add(AnswerReply(response_id=response_id, body=body_json))
+    return result

@@ -1,0 +1,137 @@
+"""The service's one settings object, read from the environment (prefix PATHWAYS_).
+
+Bad values stop the process at start-up with a message naming the variable,
+instead of surfacing later as a confusing runtime error. The signing secret is
+never a constant: it comes from PATHWAYS_SECRET_KEY or from a file generated once
+in the data directory with owner-only permissions.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE_NAME = "secret_key"
+DB_FILE_NAME = "pathways.db"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable about the service; see the field descriptions."""
+
+    model_config = SettingsConfigDict(env_prefix="PATHWAYS_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path(".pathways"),
+        description="Folder for pathways.db (SQLite) and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "PATHWAYS_DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL (default: SQLite in data_dir); postgresql:// uses psycopg 3.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Token signing key (>= 32 chars). Unset: generated once in data_dir.",
+    )
+    token_ttl_minutes: int = Field(default=8 * 60, ge=1, le=60 * 24 * 30)
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=30, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    mastery_threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
+    stuck_attempts: int = Field(default=10, ge=1)
+    max_answer_chars: int = Field(default=200, ge=1)
+    sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    db_pool_size: int = Field(default=20, ge=1)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=64)
+    demo_password: str | None = None
+    docs_enabled: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                f"DATABASE_URL must start with sqlite:// or postgresql://, got scheme {scheme!r}"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("PATHWAYS_SECRET_KEY must be at least 32 characters long")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL handed to SQLAlchemy (psycopg 3 driver for PostgreSQL)."""
+        url = self.database_url
+        if url is None:
+            return f"sqlite:///{(self.data_dir / DB_FILE_NAME).resolve()}"
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def signing_key(self) -> str:
+        """The token key: the setting, else the data-dir file (created 0600 on first use)."""
+        if self.secret_key:
+            return self.secret_key
+        return _read_or_create_secret(self.data_dir / SECRET_FILE_NAME)
+
+
+def _read_or_create_secret(path: Path) -> str:
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) >= 32:
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        # O_EXCL: two processes starting at once must not overwrite each other's key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        existing = path.read_text().strip()
+        if len(existing) < 32:
+            raise SettingsError(
+                f"{path}: secret key file is shorter than 32 characters; delete it or set "
+                "PATHWAYS_SECRET_KEY"
+            ) from None
+        return existing
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            var = "DATABASE_URL" if loc == "database_url" else f"PATHWAYS_{loc.upper()}"
+            lines.append(f"{var}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

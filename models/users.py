@@ -1,0 +1,68 @@
+"""Users and their role; the table and its API schemas (Base/Create/Update/Public)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import field_validator
+from sqlalchemy import Column, String
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+
+
+class Role(StrEnum):
+    student = "student"
+    teacher = "teacher"
+    designer = "designer"
+    admin = "admin"
+
+
+class UserBase(SQLModel):
+    username: str = Field(
+        min_length=1, max_length=64, regex=USERNAME_PATTERN, unique=True, index=True
+    )
+    full_name: str = Field(default="", max_length=200)
+    role: Role = Field(default=Role.student)
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Plain text column (not a database enum) so adding a role needs no type migration.
+    role: Role = Field(default=Role.student, sa_column=Column(String(16), nullable=False))
+    password_hash: str = Field(max_length=200)
+    is_active: bool = True
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8, max_length=200)
+
+    @field_validator("password")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("password must not be blank")
+        return value
+
+
+class UserUpdate(SQLModel):
+    full_name: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    is_active: bool | None = None
+
+
+class UserPublic(UserBase):
+    id: int
+    is_active: bool
+
+
+class Token(SQLModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int

@@ -1,0 +1,1 @@
+"""Test helpers shared by the service's tests: database fixtures and factories."""

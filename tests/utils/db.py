@@ -1,0 +1,56 @@
+"""Database and app fixtures' building blocks (in-memory SQLite, or PostgreSQL on request).
+
+Set PATHWAYS_TEST_POSTGRES_URL (e.g. postgresql://user@localhost/pathways_test) to run
+the same tests against PostgreSQL: each test then starts from an empty `public` schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from api.db import make_engine
+from api.settings import Settings, load_settings
+from models.migrate import upgrade
+
+POSTGRES_ENV = "PATHWAYS_TEST_POSTGRES_URL"
+TEST_SECRET = "test-secret-key-" + "x" * 32
+
+
+def test_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Cheap argon2 and a fixed key; database from the environment (default in-memory)."""
+    url = os.environ.get(POSTGRES_ENV) or "sqlite://"
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": url,
+        "secret_key": TEST_SECRET,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+        "db_pool_size": 5,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text("DROP FUNCTION IF EXISTS pathways_append_only() CASCADE"))
+
+
+@contextmanager
+def migrated_engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on an empty, migrated database; disposed afterwards."""
+    engine = make_engine(settings)
+    if engine.dialect.name == "postgresql":
+        _reset_postgres(engine)
+    upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

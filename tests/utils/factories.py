@@ -1,0 +1,66 @@
+"""Factories for users, classes, curriculum and answers (through the real services)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.runtime import Runtime
+from api.services import classes, content_import, users
+from models.classes import Classroom
+from models.users import Role, User, UserCreate
+from tests.utils.curriculum import SMALL_CURRICULUM
+
+PASSWORD = "correct-horse-1"
+_counter = itertools.count(1)
+
+
+def make_user(
+    session: Session, runtime: Runtime, role: Role, username: str | None = None,
+    password: str = PASSWORD, full_name: str = "",
+) -> User:  # fmt: skip
+    name = username or f"{role.value}{next(_counter)}"
+    return users.create_user(
+        session,
+        runtime,
+        UserCreate(
+            username=name, full_name=full_name or name.title(), role=role, password=password
+        ),
+    )
+
+
+def make_class(
+    session: Session,
+    teacher: User | None = None,
+    students: list[User] = (),  # type: ignore[assignment]
+    name: str | None = None,
+    attributes: dict[int, dict[str, str]] | None = None,
+) -> Classroom:
+    classroom = classes.create_class(session, name or f"class-{next(_counter)}")
+    assert classroom.id is not None
+    if teacher is not None:
+        classes.add_teacher(session, classroom.id, teacher)
+    for s in students:
+        assert s.id is not None
+        classes.enrol(session, classroom.id, s, (attributes or {}).get(s.id, {}))
+    return classroom
+
+
+def load_curriculum(session: Session, text: str = SMALL_CURRICULUM) -> dict[str, Any]:
+    return content_import.import_text(session, text, "test.yaml")
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    reply = client.post("/api/auth/token", data={"username": username, "password": password})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def answer(
+    client: TestClient, headers: dict[str, str], item_id: str, text: str, key: str | None = None
+) -> Any:
+    body = {"item_id": item_id, "answer": text, "idempotency_key": key or f"k{next(_counter)}"}
+    return client.post("/api/practice/answers", json=body, headers=headers)
