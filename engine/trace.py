@@ -34,12 +34,14 @@ def _step(
     mastery: float, correct: bool, guess: float, slip: float, learn: float, forget: float
 ) -> tuple[float, float, float]:
     p_correct = mastery * (1.0 - slip) + (1.0 - mastery) * guess
+    # den = num + (the other state's share), never 1 - p_correct: that rounds below
+    # num when mastery is 1, and the posterior then leaves [0, 1] and diverges.
     if correct:
         num = mastery * (1.0 - slip)
-        den = p_correct
+        den = num + (1.0 - mastery) * guess
     else:
         num = mastery * slip
-        den = 1.0 - p_correct
+        den = num + (1.0 - mastery) * (1.0 - guess)
     # den == 0 only when the observation was impossible under the model; keep the belief.
     posterior = num / den if den > 0.0 else mastery
     nxt = posterior * (1.0 - forget) + (1.0 - posterior) * learn
