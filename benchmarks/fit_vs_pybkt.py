@@ -1,0 +1,341 @@
+"""Our BKT fitter against pyBKT's compiled build, measured in the same run on the shared data.
+
+    python -m benchmarks.fit_vs_pybkt --json OUT.json [--restarts 1] [--seeds 3]
+
+Data sets: Cognitive Tutor `ct.csv` (5-fold cross-validation, folds by student;
+metrics over the pooled out-of-fold predictions) and ASSISTments 2009 in the
+Piech et al. train/test split (each sequence its own student). Variants: BKT
+and BKT+forgets, both engines with the same number of random restarts.
+
+Protocol:
+- Both engines start from the same in-memory DataFrame in pyBKT's default
+  column names (`engine.io.to_pybkt_frame`). Fit time runs from that DataFrame
+  to fitted parameters: pyBKT's `Model.fit(data=df)` (its own conversion
+  included), and for us `Responses.from_columns` on the frame's columns in
+  `order_id` order (pyBKT's time rule) plus `BKTFitter.fit`. The validating
+  loader `engine.io.from_frame` does more checking than pyBKT does; its time is
+  reported separately (`ours_validated_load_s`) and not included.
+- Each engine is fitted once per seed (`--seeds`, seeds 0..n-1); the table shows
+  the median fit time and the mean metric over seeds, because one restart's
+  result depends on the random start for both engines. Both engines use both
+  cores (pyBKT: OpenMP E-step; ours: a thread per core over skills).
+- Our numba kernels are compiled (warmed up on tiny data) before any timing.
+- Scoring: P(correct) before each test response; responses on skills that
+  never occur in training are left out for both engines (pyBKT's `evaluate`
+  skips them too), their count is reported as `dropped`.
+- Peak memory of our fit (`ours_peak_mb`): tracemalloc's peak of Python and
+  numpy allocations from the DataFrame to fitted parameters, in a separate
+  untimed run (numba's per-thread scratch buffers, a few KB, are not traced).
+
+Exits with status 2 if pyBKT is not the compiled build (`pyBKT.fit.E_step`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from benchmarks.datasets import load_assistments, load_ct, shared_data_dir
+from engine.crossval import student_folds
+from engine.fit import BKTFitter
+from engine.io import from_frame, to_pybkt_frame
+from engine.io.pybkt import preset
+from engine.metrics import auc, rmse
+from engine.params import ModelParams
+from engine.predict import predict
+from engine.responses import Responses
+from engine.simulate import known_params, simulate
+
+VARIANTS = {"BKT": False, "BKT+forgets": True}
+FOLDS = 5
+
+
+def check_compiled_pybkt() -> None:
+    try:
+        import pyBKT.fit.E_step  # noqa: F401
+    except ImportError:
+        print(
+            "pyBKT's compiled build is missing (import pyBKT.fit.E_step failed): the pure-Python"
+            " fallback would make any comparison meaningless. Rebuild it: see the Makefile.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+
+
+# ---- the two engines, from the same DataFrame -------------------------------------------------
+
+
+def frame_to_responses(df: pd.DataFrame) -> Responses:
+    """pyBKT's ordering rule (stable by order_id) then our container; no extra validation."""
+    d = df.sort_values("order_id", kind="stable")
+    return Responses.from_columns(
+        d["correct"].to_numpy(),
+        d["skill_name"].to_numpy(),
+        d["user_id"].to_numpy(),
+        row=d["row"].to_numpy() if "row" in d else None,
+    )
+
+
+def ours_fit(
+    df: pd.DataFrame, forgets: bool, seed: int, restarts: int
+) -> tuple[ModelParams, float]:
+    start = time.perf_counter()
+    responses = frame_to_responses(df)
+    fitter = BKTFitter(forgets=forgets, restarts=restarts, random_state=seed).fit(responses)
+    return fitter.params_, time.perf_counter() - start
+
+
+def ours_peak_mb(df: pd.DataFrame, forgets: bool, restarts: int) -> float:
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        ours_fit(df, forgets, 0, restarts)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def pybkt_fit(df: pd.DataFrame, forgets: bool, seed: int, restarts: int) -> tuple[Any, float]:
+    from pyBKT.models import Model
+
+    data = df.copy()  # pyBKT sorts and edits the frame in place; copying is not timed
+    start = time.perf_counter()
+    model = Model(seed=seed, num_fits=restarts, parallel=True)
+    model.fit(data=data, forgets=forgets)
+    return model, time.perf_counter() - start
+
+
+def pybkt_predict(model: Any, df_test: pd.DataFrame) -> NDArray[np.float64]:
+    """pyBKT's P(correct) aligned with the frame's rows (it leaves unfitted skills at 0.5)."""
+    out = model.predict(data=df_test.copy())
+    return out.sort_index()["correct_predictions"].to_numpy(dtype=np.float64)
+
+
+def warm_up() -> None:
+    """Compile (or load from cache) every numba kernel the timed runs use."""
+    tiny = simulate(known_params(2), 20, 5, np.random.default_rng(0))
+    for forgets in (False, True):
+        params = BKTFitter(forgets=forgets, random_state=0).fit(tiny).params_
+        predict(params, tiny)
+
+
+# ---- one benchmark row ------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    dataset: str
+    variant: str
+    ours_fit_s: float
+    pybkt_fit_s: float
+    speedup: float
+    ours_auc: float
+    pybkt_auc: float
+    ours_rmse: float
+    pybkt_rmse: float
+    ours_peak_mb: float
+    restarts: int
+    seeds: list[int]
+    n_scored: int
+    dropped: int
+    ours_auc_by_seed: list[float] = field(default_factory=list)
+    pybkt_auc_by_seed: list[float] = field(default_factory=list)
+    ours_fit_s_by_seed: list[float] = field(default_factory=list)
+    pybkt_fit_s_by_seed: list[float] = field(default_factory=list)
+    ours_validated_load_s: float = float("nan")
+
+
+@dataclass
+class Split:
+    """One train/test pair as DataFrames, plus the test responses (for the labels)."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    test_responses: Responses
+
+
+def _scores(y: NDArray[np.int8], p: NDArray[np.float64]) -> tuple[float, float]:
+    return auc(y, p), rmse(y, p)
+
+
+def run_dataset(
+    name: str,
+    splits: list[Split],
+    restarts: int,
+    seeds: list[int],
+    validated_load: Callable[[], object],
+) -> list[Row]:
+    rows = []
+    y = np.concatenate([s.test_responses.correct for s in splits])
+    load_times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        validated_load()
+        load_times.append(time.perf_counter() - t0)
+    for variant, forgets in VARIANTS.items():
+        ours_t, theirs_t, ours_auc, theirs_auc, ours_rmse, theirs_rmse = [], [], [], [], [], []
+        scored = np.ones(y.shape[0], dtype=bool)
+        for seed in seeds:
+            p_ours, p_theirs, t_ours, t_theirs = [], [], 0.0, 0.0
+            for split in splits:
+                params, t = ours_fit(split.train, forgets, seed, restarts)
+                t_ours += t
+                p_ours.append(predict(params, split.test_responses))
+                model, t = pybkt_fit(split.train, forgets, seed, restarts)
+                t_theirs += t
+                p_theirs.append(pybkt_predict(model, split.test))
+            po, pt = np.concatenate(p_ours), np.concatenate(p_theirs)
+            scored = ~np.isnan(po)
+            a, r = _scores(y[scored], po[scored])
+            b, s = _scores(y[scored], pt[scored])
+            ours_t.append(t_ours)
+            theirs_t.append(t_theirs)
+            ours_auc.append(a)
+            theirs_auc.append(b)
+            ours_rmse.append(r)
+            theirs_rmse.append(s)
+            print(
+                f"  {name} {variant} seed {seed}: ours {t_ours:.3f}s auc {a:.4f} | "
+                f"pyBKT {t_theirs:.3f}s auc {b:.4f}",
+                flush=True,
+            )
+        peak = max(ours_peak_mb(s.train, forgets, restarts) for s in splits)
+        o_t, p_t = statistics.median(ours_t), statistics.median(theirs_t)
+        rows.append(
+            Row(
+                dataset=name,
+                variant=variant,
+                ours_fit_s=o_t,
+                pybkt_fit_s=p_t,
+                speedup=p_t / o_t,
+                ours_auc=float(np.mean(ours_auc)),
+                pybkt_auc=float(np.mean(theirs_auc)),
+                ours_rmse=float(np.mean(ours_rmse)),
+                pybkt_rmse=float(np.mean(theirs_rmse)),
+                ours_peak_mb=peak,
+                restarts=restarts,
+                seeds=seeds,
+                n_scored=int(scored.sum()),
+                dropped=int((~scored).sum()),
+                ours_auc_by_seed=ours_auc,
+                pybkt_auc_by_seed=theirs_auc,
+                ours_fit_s_by_seed=ours_t,
+                pybkt_fit_s_by_seed=theirs_t,
+                ours_validated_load_s=min(load_times),
+            )
+        )
+    return rows
+
+
+def ct_splits(seed: int = 0) -> tuple[list[Split], pd.DataFrame]:
+    responses = load_ct()
+    fold = student_folds(responses, FOLDS, seed)
+    splits = []
+    for k in range(FOLDS):
+        test = responses.take(fold == k)
+        splits.append(Split(to_pybkt_frame(responses.take(fold != k)), to_pybkt_frame(test), test))
+    return splits, to_pybkt_frame(responses)
+
+
+def assistments_split() -> tuple[list[Split], pd.DataFrame]:
+    train, test = load_assistments("train"), load_assistments("test")
+    frame = to_pybkt_frame(train)
+    return [Split(frame, to_pybkt_frame(test), test)], frame
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "dataset",
+        "variant",
+        "ours s",
+        "pyBKT s",
+        "speedup",
+        "ours AUC",
+        "pyBKT AUC",
+        "ours RMSE",
+        "pyBKT RMSE",
+        "ours MB",
+        "dropped",
+    )
+    body = [
+        (
+            r.dataset,
+            r.variant,
+            f"{r.ours_fit_s:.3f}",
+            f"{r.pybkt_fit_s:.3f}",
+            f"{r.speedup:.1f}x",
+            f"{r.ours_auc:.4f}",
+            f"{r.pybkt_auc:.4f}",
+            f"{r.ours_rmse:.4f}",
+            f"{r.pybkt_rmse:.4f}",
+            f"{r.ours_peak_mb:.1f}",
+            str(r.dropped),
+        )
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in [head, tuple("-" * w for w in widths), *body]
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", type=Path, help="write the rows as a JSON list here")
+    parser.add_argument("--restarts", type=int, default=1, help="random restarts, both engines")
+    parser.add_argument("--seeds", type=int, default=3, help="fits per engine (seeds 0..n-1)")
+    parser.add_argument("--datasets", default="ct,assistments", help="comma-separated subset")
+    args = parser.parse_args(argv)
+    check_compiled_pybkt()
+    seeds = list(range(args.seeds))
+    print(f"shared data: {shared_data_dir()}; restarts {args.restarts}; seeds {seeds}")
+    print("warming up the numba JIT before timing ...", flush=True)
+    warm_up()
+    wanted = {d.strip() for d in args.datasets.split(",")}
+    rows: list[Row] = []
+    mapping = preset(["user_id", "skill_name", "correct", "order_id"])
+    if "ct" in wanted:
+        splits, whole = ct_splits()
+        rows += run_dataset(
+            f"ct.csv ({FOLDS}-fold CV)",
+            splits,
+            args.restarts,
+            seeds,
+            lambda: from_frame(whole, mapping),
+        )
+    if "assistments" in wanted:
+        splits, whole = assistments_split()
+        rows += run_dataset(
+            "ASSISTments 2009", splits, args.restarts, seeds, lambda: from_frame(whole, mapping)
+        )
+    print()
+    print("fit s: median over seeds, DataFrame -> fitted parameters (CV: sum over folds);")
+    print("AUC/RMSE: mean over seeds; numba JIT warmed before timing; ours MB: tracemalloc peak")
+    print(table(rows))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
