@@ -232,7 +232,7 @@ def evaluate_command(
         metrics = evaluate(params, responses)
     if metrics.dropped:
         typer.echo(
-            f"note: {metrics.dropped} responses on skills without parameters were not scored",
+            f"note: {metrics.dropped} response(s) on skills without parameters were not scored",
             err=True,
         )
     typer.echo(json.dumps(metrics.to_dict()))

@@ -1,8 +1,8 @@
 """Reading delimited text tables (CSV or tab-separated) for the table formats.
 
-Only the mapped columns are read, all as text, so ids keep their exact
-spelling ("007" stays "007") and bad values can be quoted back verbatim. Only
-empty cells count as missing: a student called "NA" is a student.
+Only the mapped columns are read; identifier columns as text, so ids keep
+their exact spelling ("007" stays "007"). Only empty cells count as missing:
+a student called "NA" is a student.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from engine.io.mapping import (
     DataWarning,
     MissingSkill,
     MultiSkill,
+    binary_values,
     from_frame,
     missing_columns_error,
 )
@@ -61,12 +62,15 @@ def read_header(path: Path) -> tuple[list[str], str]:
     return [str(c) for c in cols], sep
 
 
-def read_columns(path: Path, columns: Sequence[str], sep: str) -> pd.DataFrame:
-    """The named columns as text; the row labels are 0..n-1 in file order."""
+def read_columns(
+    path: Path, columns: Sequence[str], sep: str, text: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The named columns, those in `text` as text (ids keep their spelling); others are
+    left to the C parser's number inference, which is fast and falls back to text."""
     kwargs = {
         "sep": sep,
         "usecols": list(dict.fromkeys(columns)),
-        "dtype": str,
+        "dtype": dict.fromkeys(text, str),
         "keep_default_na": False,
         "na_values": [""],
         "low_memory": False,
@@ -84,8 +88,8 @@ def read_columns(path: Path, columns: Sequence[str], sep: str) -> pd.DataFrame:
 
 def _originals(df: pd.DataFrame, path: Path) -> NDArray[np.bool_]:
     """Mask of main-problem rows (`original == 1`); scaffolding sub-steps are 0."""
-    values = pd.to_numeric(df["original"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    bad = ~((values == 0.0) | (values == 1.0))
+    values = binary_values(df["original"])
+    bad = np.isnan(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raw = df["original"].iloc[i]
@@ -115,7 +119,9 @@ def load_table(
     if missing:
         raise missing_columns_error(missing, columns, str(path))
     use_original = originals_only and "original" in columns
-    df = read_columns(path, [*needed, "original"] if use_original else needed, sep)
+    ids = [resolved.roles()[r] for r in ("skill", "student", "item", "student_class")
+           if r in resolved.roles()]  # fmt: skip
+    df = read_columns(path, [*needed, "original"] if use_original else needed, sep, ids)
     rows = np.arange(1, len(df) + 1, dtype=np.int64)
     if use_original and len(df):
         keep = _originals(df, path)

@@ -152,7 +152,7 @@ def test_non_binary_correctness(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("user_id,skill_name,correct\na,k,1\na,k,0.5\n")
     result = runner.invoke(app, ["fit", str(path), "--out", str(tmp_path / "p.json")])
-    assert_bad_input(result, "bad.csv: row 2, column 'correct'", "got '0.5'")
+    assert_bad_input(result, "bad.csv: row 2, column 'correct'", "got 0.5")
     assert not (tmp_path / "p.json").exists()
 
 
