@@ -12,6 +12,9 @@ from benchmarks.datasets import ENV_VAR, shared_data_dir
 
 SEED_ENV = "PATHWAYS_TEST_SEED"
 
+# Real-PostgreSQL fixtures and the sqlite/postgres `database_url` parameter.
+pytest_plugins = ["tests.utils.postgres"]
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

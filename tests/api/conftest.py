@@ -24,8 +24,9 @@ from tests.utils.db import migrated_engine, test_settings
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return test_settings(tmp_path)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    # database_url: parametrized over SQLite and PostgreSQL (tests/utils/postgres.py)
+    return test_settings(tmp_path, database_url=database_url)
 
 
 @pytest.fixture
