@@ -54,16 +54,12 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (starts, folds
 MaxIterOpt = Annotated[int, typer.Option("--max-iter", min=1, help="EM iterations at most.")]
 
 
-class InputError(Exception):
-    """Bad input found by the CLI itself (not by a loader)."""
-
-
 @contextmanager
 def bad_input_exits() -> Iterator[None]:
     """Turn input errors into one line on stderr and exit code 2 (no traceback)."""
     try:
         yield
-    except (DataError, ParamsError, InputError, ValueError, OSError) as exc:
+    except (DataError, ParamsError, ValueError, OSError) as exc:  # bad data, file, option
         text = str(exc) if not isinstance(exc, OSError) or not exc.filename else (
             f"{exc.filename}: {exc.strerror}"
         )  # fmt: skip
