@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import numpy as np
 import typer
@@ -27,23 +27,26 @@ if TYPE_CHECKING:
     from engine.bounds import Bounds
     from engine.crossval import CVResult
     from engine.fit import BKTFitter
+    from engine.io import MultiSkill
     from engine.metrics import Metrics
 
 # Heavy modules (pandas, numba) are imported inside the commands, so that
 # `pathways --help` and the other command groups start fast.
-MultiSkill = Literal["split", "first", "error"]  # = engine.io.MultiSkill
-
+# --format and --multi-skill are plain strings checked by engine.io, so that a bad value
+# gets the same one-line error (listing the choices) as every other bad input.
 DataArg = Annotated[Path, typer.Argument(help="Response file (see --format).", show_default=False)]
-FormatName = Literal["auto", "ct", "assistments", "dkt", "pybkt"]
 FormatOpt = Annotated[
-    FormatName, typer.Option("--format", help="Data format; auto detects from the content.")
+    str,
+    typer.Option(
+        "--format", help="auto | ct | assistments | dkt | pybkt; auto detects from the content."
+    ),
 ]
 MultiSkillOpt = Annotated[
-    MultiSkill,
+    str,
     typer.Option(
         "--multi-skill",
-        help="Responses tagged with several skills: one response per skill (split), "
-        "first skill only, or refuse (error).",
+        help="split | first | error: a response tagged with several skills counts once per "
+        "skill (split), for its first skill only, or is refused.",
     ),
 ]
 ForgetsOpt = Annotated[bool, typer.Option("--forgets", help="Also fit P(forget).")]
@@ -67,14 +70,17 @@ def bad_input_exits() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _load(data: Path, fmt: FormatName, multi_skill: MultiSkill) -> tuple[Responses, str]:
+def _load(data: Path, fmt: str, multi_skill: str) -> tuple[Responses, str]:
     """Load with the loaders' notes (dropped rows) shown on stderr; returns the format used."""
-    from engine.io import detect_format, load_responses
+    from engine.io import FORMAT_CHOICES, MULTI_SKILL_CHOICES, detect_format, load_responses
+    from engine.io.mapping import check_choice
 
+    check_choice(fmt, FORMAT_CHOICES, "--format")
+    check_choice(multi_skill, MULTI_SKILL_CHOICES, "--multi-skill")
     used = detect_format(data) if fmt == "auto" else fmt
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        responses = load_responses(data, format=used, multi_skill=multi_skill)
+        responses = load_responses(data, format=used, multi_skill=cast("MultiSkill", multi_skill))
     for w in caught:
         typer.echo(f"note: {w.message}", err=True)
     typer.echo(

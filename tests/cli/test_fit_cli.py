@@ -186,8 +186,9 @@ def test_bad_params_file(tmp_path: Path, data: tuple[Path, int]) -> None:
 def test_unknown_format_option(data: tuple[Path, int]) -> None:
     path, _ = data
     result = runner.invoke(app, ["fit", str(path), "--out", "x.json", "--format", "xlsx"])
-    assert result.exit_code == 2
-    assert "xlsx" in result.output and "Traceback" not in result.output
+    assert_bad_input(result, "--format must be one of 'auto', 'ct'", "got 'xlsx'")
+    result = runner.invoke(app, ["fit", str(path), "--out", "x.json", "--multi-skill", "x"])
+    assert_bad_input(result, "--multi-skill must be one of 'split', 'first', 'error'")
 
 
 def test_undetectable_file(tmp_path: Path) -> None:
