@@ -38,9 +38,7 @@ def _check_probability(value: float, where: str) -> float:
 
 
 def _frozen_map(values: Mapping[str, float] | None, where: str) -> Mapping[str, float]:
-    checked = {
-        str(k): _check_probability(v, f"{where}[{k!r}]") for k, v in (values or {}).items()
-    }
+    checked = {str(k): _check_probability(v, f"{where}[{k!r}]") for k, v in (values or {}).items()}
     return MappingProxyType(checked)
 
 

@@ -20,7 +20,9 @@ class DataError(ValueError):
     """Input data is malformed; the message says what and where (row, column)."""
 
 
-def _codes(values: Sequence[object] | NDArray[np.generic]) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+def _codes(
+    values: Sequence[object] | NDArray[np.generic],
+) -> tuple[NDArray[np.int32], tuple[str, ...]]:
     """Factorize to int codes, names sorted so codes are reproducible."""
     arr = np.asarray(values)
     if arr.dtype.kind in "OUiub":
@@ -87,6 +89,8 @@ class Responses:
                 raise DataError(f"column {name!r} has {length} values but correct has {n}")
         skill_codes, skills = _codes(skill)
         student_codes, students = _codes(student)
+        items: tuple[str, ...]
+        classes: tuple[str, ...]
         if item is None:
             item_codes, items = np.zeros(n, np.int32), ("",)
         else:

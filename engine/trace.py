@@ -48,9 +48,7 @@ def _step(
     return p_correct, posterior, nxt
 
 
-def update(
-    params: SkillParams, mastery: float, correct: bool, item: str | None = None
-) -> Update:
+def update(params: SkillParams, mastery: float, correct: bool, item: str | None = None) -> Update:
     """Observe one response to `item` given current mastery; O(1)."""
     p, post, nxt = _step(
         mastery,
