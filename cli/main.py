@@ -12,4 +12,5 @@ app = typer.Typer(
 )
 
 # Command groups register themselves here (one import per module).
+import cli.content  # noqa: E402, F401  (content validate)
 from cli import fit as fit_commands  # noqa: E402, F401  (fit, evaluate, crossvalidate, demo)
