@@ -4,6 +4,9 @@ One thread, because a fit already keeps the CPU busy and fits should not compete
 with each other or starve request handling. Progress lives in the database
 (`fit_job`), so a client may ask any worker. A job interrupted by a restart stays
 "running" with an old heartbeat and is reported `stale`.
+
+On an in-memory SQLite database (tests) every session shares one connection, so a
+second thread cannot have a transaction of its own: jobs then run inline.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
 
 from api.db import new_session
 from api.services.fits import run_fit
@@ -20,10 +24,16 @@ class JobRunner:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pathways-fit")
+        self.inline = isinstance(engine.pool, StaticPool)
         self.futures: dict[int, Future[None]] = {}
 
     def submit_fit(self, job_id: int) -> Future[None]:
-        future = self._pool.submit(self._run, job_id)
+        if self.inline:
+            future: Future[None] = Future()
+            self._run(job_id)
+            future.set_result(None)
+        else:
+            future = self._pool.submit(self._run, job_id)
         self.futures[job_id] = future
         return future
 

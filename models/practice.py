@@ -48,7 +48,7 @@ class AnswerSubmit(SQLModel):
     idempotency_key: str = Field(
         min_length=1,
         max_length=IDEMPOTENCY_KEY_MAX,
-        regex=IDEMPOTENCY_KEY_PATTERN,
+        schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
         description="Client-chosen, unique per answer (e.g. a UUID); a retry reuses it.",
     )
 

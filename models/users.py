@@ -23,7 +23,11 @@ class Role(StrEnum):
 
 class UserBase(SQLModel):
     username: str = Field(
-        min_length=1, max_length=64, regex=USERNAME_PATTERN, unique=True, index=True
+        min_length=1,
+        max_length=64,
+        schema_extra={"pattern": USERNAME_PATTERN},
+        unique=True,
+        index=True,
     )
     full_name: str = Field(default="", max_length=200)
     role: Role = Field(default=Role.student)

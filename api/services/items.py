@@ -26,7 +26,7 @@ from content.merge import merge_items
 from content.models import Item as ContentItem
 from content.problems import CurriculumError, Location, Problem
 from content.pydantic_errors import problems_from_validation
-from models.content import Item, ItemSkill
+from models.content import Item, ItemSkill, Skill
 from models.items import ItemPublic
 from models.types import utcnow
 
@@ -85,7 +85,8 @@ def create_item(session: Session, definition: dict[str, Any]) -> Item:
         except CurriculumError as exc:
             raise Invalid(_report(list(exc.problems))) from None
         write_items(session, [(item, len(base.items))])
-    return get_item(session, item.id)
+        row = get_item(session, item.id)
+    return row
 
 
 def update_item(session: Session, item_id: str, definition: dict[str, Any]) -> Item:
@@ -108,17 +109,30 @@ def update_item(session: Session, item_id: str, definition: dict[str, Any]) -> I
         write_items(session, [(item, position)])
         if retired:
             session.execute(update(Item).where(col(Item.id) == item_id).values(retired=True))
-    session.expire_all()
-    return get_item(session, item_id)
+        session.refresh(row)
+    return row
 
 
 def set_retired(session: Session, item_id: str, retired: bool) -> Item:
     """Retire (no longer offered or accepted; history kept) or restore an item."""
     with write_transaction(session):
-        get_item(session, item_id)
-        session.execute(
-            update(Item).where(col(Item.id) == item_id).values(retired=retired, updated_at=utcnow())
-        )
+        row = get_item(session, item_id)
+        if not retired:
+            _check_skills_active(session, row)
+        row.retired = retired
+        row.updated_at = utcnow()
+        session.add(row)
         bump_revision(session, content=True)
-    session.expire_all()
-    return get_item(session, item_id)
+    return row
+
+
+def _check_skills_active(session: Session, row: Item) -> None:
+    skills = list(row.definition.get("skills", []))
+    active = set(
+        session.exec(
+            select(Skill.id).where(col(Skill.id).in_(skills), col(Skill.retired).is_(False))
+        ).all()
+    )
+    gone = [s for s in skills if s not in active]
+    if gone:
+        raise Invalid(f"item {row.id!r} practises skill(s) {gone} no longer in the curriculum")

@@ -20,13 +20,13 @@ from api.deps import get_session
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from tests.utils.db import migrated_engine, test_settings
+from tests.utils.db import make_test_settings, migrated_engine
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     # database_url: parametrized over SQLite and PostgreSQL (tests/utils/postgres.py)
-    return test_settings(tmp_path, database_url=database_url)
+    return make_test_settings(tmp_path, database_url=database_url)
 
 
 @pytest.fixture

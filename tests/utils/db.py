@@ -21,7 +21,7 @@ POSTGRES_ENV = "PATHWAYS_TEST_POSTGRES_URL"
 TEST_SECRET = "test-secret-key-" + "x" * 32
 
 
-def test_settings(data_dir: Path, **overrides: object) -> Settings:
+def make_test_settings(data_dir: Path, **overrides: object) -> Settings:
     """Cheap argon2 and a fixed key; database from the environment (default in-memory)."""
     url = os.environ.get(POSTGRES_ENV) or "sqlite://"
     values: dict[str, object] = {

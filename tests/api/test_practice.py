@@ -1,0 +1,129 @@
+"""The student's loop: next item without keys, answers, idempotency, multi-skill items."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api.runtime import Runtime
+from models.users import Role
+from tests.utils import factories as f
+from tests.utils.curriculum import RIGHT, WRONG
+from tests.utils.queries import written_counts
+
+
+def _student(session: Session, runtime: Runtime, client: TestClient) -> dict[str, str]:
+    f.load_curriculum(session)
+    user = f.make_user(session, runtime, Role.student)
+    return f.login(client, user.username)
+
+
+def test_next_offers_three_items_with_reasons_and_no_answer_keys(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    headers = _student(session, runtime, client)
+    reply = client.get("/api/practice/next", headers=headers)
+    assert reply.status_code == 200
+    body = reply.json()
+    offered = [body["recommended"], *body["alternatives"]]
+    assert len(offered) == 3
+    assert len({o["item"]["id"] for o in offered}) == 3
+    allowed = {"id", "type", "prompt", "skills", "hints", "difficulty", "choices", "unit",
+               "percent"}  # fmt: skip
+    for o in offered:
+        assert o["reason"]
+        assert set(o["item"]) <= allowed
+    # goal=equiv offers all three equiv items, eq3 (which has a solution) among them
+    equiv = client.get("/api/practice/next?goal=equiv", headers=headers)
+    assert "eq3" in equiv.text
+    assert "Multiply top and bottom" not in equiv.text  # eq3's solution
+    assert '"accepted"' not in equiv.text and '"value"' not in equiv.text
+
+
+def test_goal_limits_scope_and_unknown_goal_is_422(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    headers = _student(session, runtime, client)
+    body = client.get("/api/practice/next?goal=equiv", headers=headers).json()
+    assert {body["recommended"]["skill_id"]} | {a["skill_id"] for a in body["alternatives"]} == {
+        "equiv"
+    }
+    bad = client.get("/api/practice/next?goal=nope", headers=headers)
+    assert bad.status_code == 422
+    assert "nope" in bad.text
+
+
+def test_answer_is_checked_logged_and_traced(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    headers = _student(session, runtime, client)
+    right = f.answer(client, headers, "eq1", RIGHT["eq1"]).json()
+    assert right["recorded"] and right["correct"] and right["attempt"] == 1
+    [change] = right["mastery"]
+    assert change["skill_id"] == "equiv" and change["mastery"] > change["before"]
+    assert right["next"]["recommended"] is not None
+    wrong = f.answer(client, headers, "eq1", WRONG["eq1"]).json()
+    assert wrong["recorded"] and not wrong["correct"] and wrong["attempt"] == 2
+    assert wrong["mastery"][0]["mastery"] < wrong["mastery"][0]["before"]
+    assert written_counts(engine) == {"log": 2, "replies": 2, "mastery": 1, "states": 1}
+    mine = client.get("/api/students/me/mastery", headers=headers).json()
+    equiv = next(s for s in mine["skills"] if s["skill_id"] == "equiv")
+    assert equiv["attempts"] == 2 and equiv["corrects"] == 1
+    assert equiv["mastery"] == wrong["mastery"][0]["mastery"]
+
+
+def test_same_key_twice_logs_once_and_replies_the_same(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    headers = _student(session, runtime, client)
+    first = f.answer(client, headers, "ad1", RIGHT["ad1"], key="retry-1")
+    again = f.answer(client, headers, "ad1", RIGHT["ad1"], key="retry-1")
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert written_counts(engine)["log"] == 1
+    assert written_counts(engine)["replies"] == 1
+
+
+def test_key_reused_for_a_different_answer_is_409_and_writes_nothing(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    headers = _student(session, runtime, client)
+    f.answer(client, headers, "ad1", RIGHT["ad1"], key="k-1")
+    before = written_counts(engine)
+    clash = f.answer(client, headers, "ad1", WRONG["ad1"], key="k-1")
+    assert clash.status_code == 409
+    assert "k-1" in clash.json()["detail"]
+    assert written_counts(engine) == before
+
+
+def test_keys_are_per_student(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    headers = _student(session, runtime, client)
+    other = f.login(client, f.make_user(session, runtime, Role.student).username)
+    f.answer(client, headers, "eq1", RIGHT["eq1"], key="same")
+    second = f.answer(client, other, "eq1", WRONG["eq1"], key="same")
+    assert second.status_code == 200 and second.json()["recorded"]
+    assert written_counts(engine)["log"] == 2
+
+
+def test_multi_skill_item_updates_every_tagged_skill(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    headers = _student(session, runtime, client)
+    reply = f.answer(client, headers, "ad3", RIGHT["ad3"]).json()
+    assert [m["skill_id"] for m in reply["mastery"]] == ["add", "equiv"]
+    assert all(m["mastery"] > m["before"] for m in reply["mastery"])
+    assert written_counts(engine)["mastery"] == 2
+
+
+def test_unreadable_answer_is_not_recorded(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    headers = _student(session, runtime, client)
+    reply = f.answer(client, headers, "eq2", "twelve-ish")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["recorded"] is False and body["error"]
+    assert written_counts(engine) == {"log": 0, "replies": 0, "mastery": 0, "states": 0}
