@@ -25,6 +25,7 @@ from api.routes import (
     students,
     users,
 )
+from api.pages.setup import install_pages
 from api.runtime import Runtime
 from api.services.errors import RateLimited, ServiceError
 from api.settings import Settings, load_settings
@@ -63,6 +64,7 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router)
     _install_error_handlers(app)
+    install_pages(app)  # the web front end: page routers, /static, HTML error pages
     return app
 
 

@@ -1,10 +1,11 @@
 """Class heatmap as a view model: students x skills grouped by unit, ready to render.
 
-Pure: the caller fetches mastery from the service and passes plain values in;
-this module decides colours, labels, grouping and order. Sorting "by gap" puts
-the students furthest from mastery first: a student's gap is the mean shortfall
-below the mastery threshold over the skills with evidence, so a student with no
-evidence at all has no gap and sorts last (there is nothing to act on yet).
+Pure: the caller fetches mastery, mastered and stuck flags from the service and
+passes plain values in; this module decides colours, labels, grouping and order.
+Sorting "by gap" puts the students furthest from mastery first: a student's gap is
+the mean shortfall below each skill's mastery threshold over the skills with
+evidence, so a student with no evidence at all has no gap and sorts last (there is
+nothing to act on yet). Subgroups are "attribute=value" labels from enrolments.
 """
 
 from __future__ import annotations
@@ -24,11 +25,6 @@ class HeatStudent:
     id: int
     name: str
     subgroups: tuple[str, ...] = ()
-    stuck_skills: tuple[str, ...] = ()
-
-    @property
-    def stuck(self) -> bool:
-        return bool(self.stuck_skills)
 
 
 @dataclass(frozen=True)
@@ -36,6 +32,16 @@ class HeatSkill:
     id: str
     name: str
     unit: str
+    threshold: float = 0.95
+
+
+@dataclass(frozen=True)
+class CellIn:
+    """One student's standing on one skill; value None means no evidence yet."""
+
+    value: float | None
+    mastered: bool = False
+    stuck: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,14 @@ class HeatRow:
     gap: float | None
     mastered_count: int
 
+    @property
+    def stuck_skills(self) -> tuple[HeatSkill, ...]:
+        return tuple(c.skill for c in self.cells if c.stuck)
+
+    @property
+    def stuck(self) -> bool:
+        return any(c.stuck for c in self.cells)
+
 
 @dataclass(frozen=True)
 class UnitGroup:
@@ -75,14 +89,13 @@ class HeatmapView:
     skills: tuple[HeatSkill, ...]
     rows: tuple[HeatRow, ...]
     legend: tuple[Swatch, ...]
-    threshold: float
     sort: SortKey
     subgroup: str | None
     subgroups: tuple[str, ...]
 
     @property
     def stuck_count(self) -> int:
-        return sum(1 for r in self.rows if r.student.stuck)
+        return sum(1 for r in self.rows if r.stuck)
 
 
 def percent(value: float) -> str:
@@ -90,12 +103,12 @@ def percent(value: float) -> str:
     return str(int(value * 100 + 0.5) if value < 0.995 else 100)
 
 
-def student_gap(values: Sequence[float | None], threshold: float) -> float | None:
-    """Mean shortfall below threshold over evidenced values; None without evidence."""
-    seen = [v for v in values if v is not None]
+def student_gap(values: Sequence[tuple[float | None, float]]) -> float | None:
+    """Mean shortfall below threshold over evidenced (value, threshold) pairs; None if none."""
+    seen = [(v, t) for v, t in values if v is not None]
     if not seen:
         return None
-    return sum(max(0.0, threshold - v) for v in seen) / len(seen)
+    return sum(max(0.0, t - v) for v, t in seen) / len(seen)
 
 
 def order_skills_by_unit(skills: Sequence[HeatSkill]) -> list[HeatSkill]:
@@ -109,18 +122,18 @@ def order_skills_by_unit(skills: Sequence[HeatSkill]) -> list[HeatSkill]:
 def build_heatmap(
     students: Sequence[HeatStudent],
     skills: Sequence[HeatSkill],
-    mastery: Mapping[tuple[int, str], float | None],
+    cells: Mapping[tuple[int, str], CellIn],
     *,
-    threshold: float,
     sort: SortKey = "name",
     subgroup: str | None = None,
     cell_href: Callable[[HeatStudent, HeatSkill], str] | None = None,
 ) -> HeatmapView:
-    """Assemble the heatmap; a (student, skill) missing from `mastery` means no evidence."""
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"build_heatmap: threshold must be in (0, 1), got {threshold}")
+    """Assemble the heatmap; a (student, skill) missing from `cells` means no evidence."""
     if sort not in SORT_KEYS:
         raise ValueError(f"build_heatmap: sort must be one of {SORT_KEYS}, got {sort!r}")
+    for sk in skills:
+        if not 0.0 < sk.threshold < 1.0:
+            raise ValueError(f"build_heatmap: skill {sk.id!r} threshold must be in (0, 1)")
     ordered = order_skills_by_unit(skills)
     units: list[UnitGroup] = []
     for s in ordered:
@@ -130,21 +143,16 @@ def build_heatmap(
             units.append(UnitGroup(s.unit, 1))
     all_groups = sorted({g for st in students for g in st.subgroups})
     chosen = [st for st in students if subgroup is None or subgroup in st.subgroups]
-
+    empty = CellIn(None)
     rows: list[HeatRow] = []
     for st in chosen:
-        cells = []
-        values: list[float | None] = []
-        for sk in ordered:
-            v = mastery.get((st.id, sk.id))
-            values.append(v)
-            cells.append(_cell(st, sk, v, threshold, cell_href))
+        row_cells = [_cell(st, sk, cells.get((st.id, sk.id), empty), cell_href) for sk in ordered]
         rows.append(
             HeatRow(
                 student=st,
-                cells=tuple(cells),
-                gap=student_gap(values, threshold),
-                mastered_count=sum(1 for c in cells if c.mastered),
+                cells=tuple(row_cells),
+                gap=student_gap([(c.value, c.skill.threshold) for c in row_cells]),
+                mastered_count=sum(1 for c in row_cells if c.mastered),
             )
         )
     if sort == "gap":
@@ -156,7 +164,6 @@ def build_heatmap(
         skills=tuple(ordered),
         rows=tuple(rows),
         legend=tuple(legend(6)),
-        threshold=threshold,
         sort=sort,
         subgroup=subgroup,
         subgroups=tuple(all_groups),
@@ -166,12 +173,11 @@ def build_heatmap(
 def _cell(
     st: HeatStudent,
     sk: HeatSkill,
-    value: float | None,
-    threshold: float,
+    cell: CellIn,
     cell_href: Callable[[HeatStudent, HeatSkill], str] | None,
 ) -> HeatCell:
     href = cell_href(st, sk) if cell_href else None
-    stuck = sk.id in st.stuck_skills
+    value = cell.value
     if value is None:
         return HeatCell(
             skill=sk,
@@ -182,11 +188,10 @@ def _cell(
             label=f"{st.name}, {sk.name}: no evidence yet",
             href=href,
             mastered=False,
-            stuck=stuck,
+            stuck=cell.stuck,
         )
     sw = swatch(value)
-    mastered = value >= threshold
-    state = "mastered" if mastered else ("stuck" if stuck else "not yet mastered")
+    state = "mastered" if cell.mastered else ("stuck" if cell.stuck else "not yet mastered")
     return HeatCell(
         skill=sk,
         value=value,
@@ -195,6 +200,6 @@ def _cell(
         foreground=sw.foreground,
         label=f"{st.name}, {sk.name}: {percent(value)}% mastery, {state}",
         href=href,
-        mastered=mastered,
-        stuck=stuck,
+        mastered=cell.mastered,
+        stuck=cell.stuck,
     )

@@ -24,13 +24,13 @@ STATE_LABELS: dict[str, str] = {
     "locked": "Locked (needs prerequisites)",
 }
 
-NODE_W = 176
+NODE_W = 190
 NODE_H = 52
 GAP_X = 64
 GAP_Y = 18
 MARGIN = 16
 SWEEPS = 4
-LINE_CHARS = 22
+LINE_CHARS = 21
 DEFAULT_DESCRIPTION = "Arrows point from a prerequisite to the skill that needs it."
 
 
@@ -187,7 +187,16 @@ def _edge_path(a: Placed, b: Placed) -> str:
     return f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
 
 
-_ICONS = {"mastered": "✓", "in_progress": "◐", "ready": "→", "locked": "🔒"}
+ICON_W = 26
+# Icons are drawn, not typed: a school machine may have no emoji font.
+_ICONS = {
+    "mastered": '<path class="sg-glyph" d="M-6,0 L-2,4 L6,-5"/>',
+    "in_progress": '<circle class="sg-glyph" r="6"/>'
+    '<path class="sg-glyph-fill" d="M0,-6 A6,6 0 0,1 0,6 z"/>',
+    "ready": '<path class="sg-glyph" d="M-6,0 L5,0 M1,-4 L5,0 L1,4"/>',
+    "locked": '<rect class="sg-glyph-fill" x="-6" y="-1" width="12" height="8" rx="1"/>'
+    '<path class="sg-glyph" d="M-3.5,-1 V-4 A3.5,3.5 0 0,1 3.5,-4 V-1"/>',
+}
 
 
 def render_skill_graph(
@@ -239,7 +248,7 @@ def _node_svg(p: Placed) -> str:
         spoken += f", {n.detail}"
     lines = wrap_label(name)
     icon = _ICONS.get(state, "")
-    text_x = p.x + 12
+    text_x = p.x + (ICON_W + 6 if icon else 12)
     first_y = p.y + (NODE_H / 2) - (len(lines) - 1) * 8 + 5
     body = [
         f'<rect class="sg-box" x="{p.x:.1f}" y="{p.y:.1f}" '
@@ -258,8 +267,8 @@ def _node_svg(p: Placed) -> str:
     body.append("</text>")
     if icon:
         body.append(
-            f'<text class="sg-icon" x="{p.x + NODE_W - 10:.1f}" y="{p.y + 20:.1f}" '
-            f'text-anchor="end" aria-hidden="true">{icon}</text>'
+            f'<g class="sg-icon" transform="translate({p.x + 16:.1f},{p.y + NODE_H / 2 - 1:.1f})" '
+            f'aria-hidden="true">{icon}</g>'
         )
     inner = "".join(body)
     attrs = f'class="sg-node sg-{state}" data-skill="{escape(n.id)}"'
@@ -271,4 +280,15 @@ def _node_svg(p: Placed) -> str:
     return (
         f'<g {attrs} role="img" aria-label="{escape(spoken)}">'
         f"<title>{escape(spoken)}</title>{inner}</g>"
+    )
+
+
+def legend_swatch(state: str) -> Markup:
+    """A small node as drawn in the graph (box and icon), for the key under a map."""
+    icon = _ICONS.get(state, "")
+    glyph = f'<g class="sg-icon" transform="translate(12,10)">{icon}</g>' if icon else ""
+    return Markup(
+        f'<svg viewBox="0 0 40 20" width="40" height="20" aria-hidden="true" focusable="false" '
+        f'class="skill-graph"><g class="sg-{escape(state)}"><rect class="sg-box" x="1" y="1" '
+        f'width="38" height="18" rx="4"/>{glyph}</g></svg>'
     )

@@ -1,0 +1,93 @@
+"""Hooking the web pages into the app: routers, /static, and HTML error pages.
+
+`install_pages(app)` is the one call `create_app` needs. Page routers use
+`PageRoute`, which turns the services' errors (NotFound, Invalid, ...) into an
+HTML error page instead of the JSON the API routes answer with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from api.pages.session import CsrfFailed, LoginRequired, PageForbidden, login_url
+from api.pages.templating import STATIC_DIR, render
+from api.services.errors import RateLimited, ServiceError
+
+ERROR_TITLES = {
+    400: "That request could not be handled",
+    403: "Not allowed",
+    404: "Not found",
+    409: "That clashes with something already there",
+    422: "That was not accepted",
+    429: "Too many attempts",
+}
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    title = ERROR_TITLES.get(status, "Something went wrong")
+    return render(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status": status},
+        status_code=status,
+    )
+
+
+class PageRoute(APIRoute):
+    """Route class for page routers: service errors become HTML error pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RateLimited as exc:
+                resp = error_page(request, 429, str(exc.detail))
+                resp.headers["Retry-After"] = str(exc.retry_after)
+                return resp
+            except ServiceError as exc:
+                detail = exc.detail if isinstance(exc.detail, str) else str(exc)
+                return error_page(request, exc.status_code, detail)
+
+        return page_handler
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(login_url(exc.next_url), status_code=303)
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageForbidden)
+    return error_page(request, 403, f"This page is for the {exc.needed} role.")
+
+
+async def _csrf_failed(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        403,
+        "This form has expired or did not come from Pathways. Go back, reload the page "
+        "and try again.",
+    )
+
+
+def install_pages(app: FastAPI) -> None:
+    """Register the page routers, the static files and the page error handlers (once)."""
+    from api.routes import pages_auth, pages_designer, pages_student, pages_teacher
+
+    if getattr(app.state, "pages_installed", False):
+        return
+    app.state.pages_installed = True
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (pages_auth, pages_student, pages_teacher, pages_designer):
+        app.include_router(module.router)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(PageForbidden, _forbidden)
+    app.add_exception_handler(CsrfFailed, _csrf_failed)

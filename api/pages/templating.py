@@ -1,0 +1,73 @@
+"""Jinja2 environment for the web pages, and a `render` helper that fills the common context.
+
+Static files get a content-hash query string so a Chromebook's cache never keeps
+an old stylesheet after an upgrade, while still caching it between pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from api.pages import palette
+from api.pages.heatmap import percent
+from api.pages.skill_graph import legend_swatch
+
+API_DIR = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = API_DIR / "templates"
+STATIC_DIR = API_DIR / "static"
+
+
+@cache
+def _static_version(path: str) -> str:
+    target = (STATIC_DIR / path).resolve()
+    if STATIC_DIR not in target.parents or not target.is_file():
+        raise FileNotFoundError(f"static file {path!r} not found under {STATIC_DIR}")
+    return hashlib.sha256(target.read_bytes()).hexdigest()[:10]
+
+
+def static_url(path: str) -> str:
+    """URL of a file under api/static with a cache-busting version."""
+    return f"/static/{path}?v={_static_version(path)}"
+
+
+def pct(value: float | None) -> str:
+    """Mastery as a whole percentage for display ('–' for no evidence)."""
+    return "–" if value is None else percent(value)
+
+
+def _progress_style(value: float | None, threshold: float) -> Markup:
+    frac = 0.0 if value is None else min(1.0, value / threshold)
+    return Markup(f"width: {frac * 100:.1f}%")
+
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.globals.update(
+    static_url=static_url,
+    scale_gradient=palette.css_gradient,
+    legend_swatch=legend_swatch,
+)
+templates.env.filters.update(pct=pct, progress_style=_progress_style)
+templates.env.trim_blocks = True
+templates.env.lstrip_blocks = True
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page with the per-request context (user, CSRF token, nav) merged in."""
+    ctx: dict[str, Any] = dict(getattr(request.state, "page_context", {}) or {})
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

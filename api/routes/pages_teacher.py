@@ -1,0 +1,195 @@
+"""Teacher pages: my classes, the class heatmap (+ CSV), one student's history and curve.
+
+The numbers come from `services.heatmap.class_heatmap` and `services.students`; the
+view model in `api.pages.heatmap` only colours, groups, sorts and filters them. A cell
+shows the effective mastery (BKT plus evidence from related skills) when the service
+provides it, because that is what its "mastered" flag is decided on.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import RuntimeDep, SessionDep
+from api.pages.curve import render_mastery_curve
+from api.pages.curve_data import mastery_path
+from api.pages.heatmap import CellIn, HeatSkill, HeatStudent, SortKey, build_heatmap
+from api.pages.session import TeacherPage
+from api.pages.setup import PageRoute
+from api.pages.skill_map import units_from_data
+from api.pages.templating import render
+from api.services import classes, heatmap, students
+from api.services.curriculum_store import current_curriculum_data
+from api.services.errors import Invalid, NotFound
+from models.heatmap import Heatmap
+
+router = APIRouter(prefix="/teacher", route_class=PageRoute, include_in_schema=False)
+
+HISTORY_SHOWN = 50
+
+
+@router.get("", response_class=HTMLResponse)
+def my_classes(request: Request, session: SessionDep, user: TeacherPage) -> Response:
+    found = classes.list_classes(session, user)
+    return render(
+        request,
+        "teacher/classes.html",
+        {"title": "My classes", "active": "classes", "classes": found},
+    )
+
+
+def _subgroup_key(group: str | None) -> tuple[str, str] | None:
+    """'attr:value' (the API's spelling) -> (attr, value); anything else is an error."""
+    if not group:
+        return None
+    attr, sep, value = group.partition(":")
+    if not sep or not attr.strip() or not value.strip():
+        raise Invalid(f"group: expected 'attribute:value', e.g. 'ell:yes', got {group!r}")
+    return attr.strip(), value.strip()
+
+
+def heatmap_view(session: Any, hm: Heatmap, sort: SortKey, group: tuple[str, str] | None) -> Any:
+    """The service's heatmap as the page's view model (units from the stored curriculum)."""
+    skill_ids = [s.skill_id for s in hm.skills]
+    units = units_from_data(current_curriculum_data(session), skill_ids)
+    unit_of = {s: u.name for u in units for s in u.skills}
+    skills = [
+        HeatSkill(s.skill_id, s.skill_name, unit_of.get(s.skill_id, "Other"), s.threshold)
+        for s in hm.skills
+    ]
+    people = []
+    cells: dict[tuple[int, str], CellIn] = {}
+    for r in hm.students:
+        tags = tuple(f"{k}={v}" for k, v in sorted(r.attributes.items()))
+        people.append(HeatStudent(r.student_id, r.full_name or r.username, tags))
+        for c in r.cells:
+            # Show the estimate the mastered flag is decided on (see module doc).
+            shown = getattr(c, "effective", c.mastery)
+            value = shown if c.attempts else None
+            cells[(r.student_id, c.skill_id)] = CellIn(value, c.mastered, c.stuck)
+
+    def href(st: HeatStudent, sk: HeatSkill) -> str:
+        return f"/teacher/classes/{hm.class_id}/students/{st.id}?skill={quote(sk.id, safe='')}"
+
+    chosen = f"{group[0]}={group[1]}" if group else None
+    return build_heatmap(people, skills, cells, sort=sort, subgroup=chosen, cell_href=href)
+
+
+@router.get("/classes/{class_id}", response_class=HTMLResponse)
+def class_page(
+    request: Request,
+    class_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: TeacherPage,
+    sort: Annotated[SortKey, Query()] = "name",
+    group: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    wanted = _subgroup_key(group or None)
+    api_group = f"{wanted[0]}:{wanted[1]}" if wanted else None
+    hm = heatmap.class_heatmap(session, runtime, user, class_id, api_group)
+    view = heatmap_view(session, hm, sort, wanted)
+    names = {s.skill_id: s.skill_name for s in hm.skills}
+    return render(
+        request,
+        "teacher/heatmap.html",
+        {
+            "title": f"{hm.class_name}: class heatmap",
+            "active": "classes",
+            "hm": hm,
+            "view": view,
+            "group": group or "",
+            "group_options": [(g.replace("=", ":", 1), g) for g in view.subgroups],
+            "skill_names": names,
+            "csv_url": f"/teacher/classes/{class_id}/heatmap.csv",
+            "group_csv_url": (
+                f"/teacher/classes/{class_id}/heatmap.csv?group={quote(api_group, safe='')}"
+                if api_group
+                else None
+            ),
+        },
+    )
+
+
+@router.get("/classes/{class_id}/heatmap.csv")
+def class_csv(
+    class_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: TeacherPage,
+    group: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    wanted = _subgroup_key(group or None)
+    api_group = f"{wanted[0]}:{wanted[1]}" if wanted else None
+    hm = heatmap.class_heatmap(session, runtime, user, class_id, api_group)
+    safe = "".join(ch if ch.isalnum() else "-" for ch in hm.class_name).strip("-") or "class"
+    suffix = (
+        "-groups-" + "".join(ch if ch.isalnum() else "-" for ch in api_group) if api_group else ""
+    )
+    return Response(
+        content=heatmap.heatmap_csv(hm),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}-mastery{suffix}.csv"'},
+    )
+
+
+@router.get("/classes/{class_id}/students/{student_id}", response_class=HTMLResponse)
+def student_page(
+    request: Request,
+    class_id: int,
+    student_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: TeacherPage,
+    skill: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    classroom = classes.get_class(session, user, class_id)
+    enrolment = next(
+        (e for e in classes.class_students(session, user, class_id) if e.student_id == student_id),
+        None,
+    )
+    if enrolment is None:
+        raise NotFound(f"There is no student {student_id} in {classroom.name}.")
+    mastery = students.student_mastery(session, runtime, user, student_id)
+    first = students.student_history(session, user, student_id, limit=1)
+    history = students.student_history(session, user, student_id, limit=max(1, first.total))
+    snap = runtime.cache.get(session)
+    rows = {s.skill_id: s for s in mastery.skills}
+    if skill not in rows:
+        practised = [s for s in mastery.skills if s.attempts]
+        stuck = [s for s in practised if s.stuck]
+        skill = (stuck or practised)[0].skill_id if practised else None
+    curve = None
+    answers: list[Any] = []
+    if skill is not None:
+        oldest_first = list(reversed(history.entries))
+        prior, points = mastery_path(snap, oldest_first, skill)
+        name = rows[skill].skill_name
+        curve = render_mastery_curve(
+            points,
+            prior=prior,
+            threshold=rows[skill].threshold,
+            title=f"Mastery of {name} for {mastery.username}, answer by answer",
+        )
+        answers = [e for e in history.entries if skill in e.skills][:HISTORY_SHOWN]
+    return render(
+        request,
+        "teacher/student.html",
+        {
+            "title": f"{enrolment.full_name or enrolment.username}: history",
+            "active": "classes",
+            "classroom": classroom,
+            "student": enrolment,
+            "mastery": mastery,
+            "skill": rows.get(skill) if skill else None,
+            "curve": curve,
+            "answers": answers,
+            "total": history.total,
+            "items": snap.items,
+            "history_shown": HISTORY_SHOWN,
+        },
+    )

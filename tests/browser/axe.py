@@ -1,0 +1,52 @@
+"""Run axe-core (bundled by the axe-playwright-python package, injected from disk) on a page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from playwright.sync_api import Page
+
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+
+
+@cache
+def axe_source() -> str:
+    """axe.min.js from the installed package (a dev dependency; never fetched at run time)."""
+    return (resources.files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    impact: str
+    help: str
+    targets: tuple[str, ...]
+
+    def __str__(self) -> str:
+        where = ", ".join(self.targets[:5])
+        return f"[{self.impact}] {self.rule}: {self.help} at {where}"
+
+
+def run_axe(page: Page) -> list[Violation]:
+    """All axe violations on the current page (WCAG 2.x A/AA and best-practice rules)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source())
+    raw: dict[str, Any] = page.evaluate(
+        """async () => await window.axe.run(document, {
+               resultTypes: ['violations'],
+               runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                               'best-practice']}
+           })"""
+    )
+    out = []
+    for v in raw["violations"]:
+        targets = tuple(str(t) for n in v["nodes"] for t in n["target"])
+        out.append(Violation(v["id"], v.get("impact") or "minor", v["help"], targets))
+    return out
+
+
+def blocking(violations: list[Violation]) -> list[Violation]:
+    return [v for v in violations if v.impact in BLOCKING_IMPACTS]
