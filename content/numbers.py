@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
@@ -76,9 +77,17 @@ _UNICODE = str.maketrans(
 )
 
 
+_VULGAR = {
+    ch: f" {Fraction(unicodedata.numeric(ch)).limit_denominator(10)}" for ch in "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
+}
+
+
 def tidy(raw: str) -> str:
-    """Trim, map look-alike characters to ASCII, and collapse runs of spaces."""
-    return _SPACES.sub(" ", raw.translate(_UNICODE)).strip()
+    """Trim, map look-alike characters to ASCII ("1½" -> "1 1/2"), collapse spaces."""
+    text = raw.translate(_UNICODE)
+    if any(ch in _VULGAR for ch in text):
+        text = "".join(_VULGAR.get(ch, ch) for ch in text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def read_number(raw: str, *, strip_currency: bool = True) -> Reading | Misread:

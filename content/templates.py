@@ -1,19 +1,11 @@
 """Item templates: one prompt pattern, many parameter sets, one item each.
 
 Every string in a template (prompt, hints, solution, answer fields, choices)
-may hold `{expression}` placeholders over the parameters, evaluated with the
-safe arithmetic of `content.expressions` - never `eval`. A placeholder that is
-just a parameter name is replaced by the parameter as written ("2.50" stays
-"2.50", "Maya" stays "Maya"); computed values are shown as whole numbers or
-lowest-terms fractions, or in the form asked for after a colon:
-`{x:mixed}` (1 3/4), `{x:dec}` (exact decimal), `{x:dec2}` (rounded to 2
-places; dec0-dec9), `{x:money}` (same as dec2).
-`{{` and `}}` are literal braces.
-
-Parameter sets come from an explicit `params` list or from `generate`, a
-seeded draw from integer ranges and pick-lists filtered by `where` conditions.
-Expanded items get ids `<template id>-<n>` (n from 1, in set order), so append
-new parameter sets at the end to keep existing ids stable.
+may hold `{expression}` placeholders (see `content.placeholders`). Parameter
+sets come from an explicit `params` list or from `generate`, a seeded draw
+from integer ranges and pick-lists filtered by `where` conditions. Expanded
+items get ids `<template id>-<n>` (n from 1, in set order), so append new
+parameter sets at the end to keep existing ids stable.
 """
 
 from __future__ import annotations
@@ -40,20 +32,20 @@ from pydantic import (
 
 from content.expressions import (
     Condition,
-    Expression,
     ExpressionError,
     parse_condition,
     parse_expression,
 )
 from content.keys import ItemType
 from content.models import Difficulty, Id, Item, Text
-from content.numbers import (
-    Reading,
-    format_decimal,
-    format_fraction,
-    format_mixed,
-    format_rounded,
-    read_number,
+from content.numbers import format_fraction
+from content.placeholders import (
+    Value,
+    numbers,
+    param_value,
+    placeholder_names,
+    render,
+    render_tree,
 )
 from content.problems import Location, Problem
 from content.pydantic_errors import problems_from_validation
@@ -61,8 +53,6 @@ from content.pydantic_errors import problems_from_validation
 ParamValue = Annotated[StrictInt | StrictFloat | StrictStr, Field(union_mode="left_to_right")]
 NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 MAX_SETS = 500
-_FORMATS = ("", "frac", "mixed", "dec", "decN", "money")
-_ROUNDED = re.compile(r"^dec([0-9])$")
 
 
 def _check_names(names: Sequence[str], what: str) -> None:
@@ -148,96 +138,6 @@ class ItemTemplate(BaseModel):
         return self
 
 
-# --- values and rendering ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Value:
-    number: Fraction | None
-    text: str
-
-
-def _param_value(raw: int | float | str) -> _Value:
-    text = repr(raw) if isinstance(raw, float) else str(raw)
-    reading = read_number(text, strip_currency=False)
-    if isinstance(reading, Reading) and not reading.percent:
-        return _Value(reading.value, text)
-    return _Value(None, text)
-
-
-@dataclass(frozen=True)
-class _Placeholder:
-    expression: Expression
-    fmt: str
-
-
-_PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
-
-def _pieces(template: str) -> Iterator[str | _Placeholder]:
-    """Literal text and placeholders; raises ExpressionError on bad syntax."""
-    pos = 0
-    for m in _PIECE.finditer(template):
-        yield template[pos : m.start()]
-        pos = m.end()
-        token = m[0]
-        if token in ("{{", "}}"):
-            yield token[0]
-        elif token in ("{", "}"):
-            raise ExpressionError(f"unmatched {token!r} (write {token * 2} for a literal brace)")
-        else:
-            body, _, fmt = m[1].partition(":")
-            fmt = fmt.strip()
-            if fmt not in _FORMATS and not _ROUNDED.match(fmt):
-                raise ExpressionError(f"unknown format {fmt!r} in {{{m[1]}}} (use {_FORMATS[1:]})")
-            yield _Placeholder(parse_expression(body.strip()), fmt)
-    yield template[pos:]
-
-
-def _format(value: Fraction, fmt: str) -> str:
-    if fmt == "mixed":
-        return format_mixed(value)
-    if fmt == "dec":
-        try:
-            return format_decimal(value)
-        except ValueError as e:
-            raise ExpressionError(str(e)) from None
-    if fmt == "money":
-        return format_rounded(value, 2)
-    if m := _ROUNDED.match(fmt):
-        return format_rounded(value, int(m[1]))
-    return format_fraction(value)
-
-
-def _render(template: str, env: Mapping[str, _Value]) -> str:
-    numbers = {k: v.number for k, v in env.items() if v.number is not None}
-    out: list[str] = []
-    for piece in _pieces(template):
-        if isinstance(piece, str):
-            out.append(piece)
-            continue
-        expr, fmt = piece.expression, piece.fmt
-        name = expr.variable
-        if name is not None and name in env and not fmt:
-            out.append(env[name].text)
-            continue
-        text_names = sorted(n for n in expr.names if n in env and env[n].number is None)
-        if text_names:
-            raise ExpressionError(f"{text_names[0]!r} is text, not a number, in {{{expr.text}}}")
-        out.append(_format(expr.evaluate(numbers), fmt))
-    return "".join(out)
-
-
-def _render_tree(value: Any, env: Mapping[str, _Value]) -> Any:
-    if isinstance(value, str):
-        return _render(value, env)
-    if isinstance(value, list | tuple):
-        return [_render_tree(v, env) for v in value]
-    if isinstance(value, dict):
-        return {k: _render_tree(v, env) for k, v in value.items()}
-    return value
-
-
 def _shuffled(answer: Any, item_id: str) -> Any:
     """Choices in an order fixed by the item id, so the right one is not always "B"."""
     if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
@@ -283,10 +183,10 @@ class Expanded:
 
 def _parameter_sets(
     t: ItemTemplate, where: Location
-) -> tuple[list[tuple[Location, dict[str, _Value]]], list[Problem]]:
+) -> tuple[list[tuple[Location, dict[str, Value]]], list[Problem]]:
     if t.params is not None:
         sets = [
-            (where.child(f"params[{j}]"), {k: _param_value(v) for k, v in p.items()})
+            (where.child(f"params[{j}]"), {k: param_value(v) for k, v in p.items()})
             for j, p in enumerate(t.params)
         ]
         return sets, []
@@ -296,7 +196,7 @@ def _parameter_sets(
 
 def _generated(
     t: ItemTemplate, g: Generate, where: Location
-) -> tuple[list[tuple[Location, dict[str, _Value]]], list[Problem]]:
+) -> tuple[list[tuple[Location, dict[str, Value]]], list[Problem]]:
     try:
         conditions: list[Condition] = [parse_condition(c) for c in g.where]
     except ExpressionError as e:
@@ -304,21 +204,20 @@ def _generated(
     # Only Random.random() is guaranteed stable across Python versions for a seed.
     rng = random.Random(g.seed)
     seen: set[tuple[str, ...]] = set()
-    sets: list[tuple[Location, dict[str, _Value]]] = []
+    sets: list[tuple[Location, dict[str, Value]]] = []
     for _ in range(200 * g.count):
-        drawn: dict[str, _Value] = {}
+        drawn: dict[str, Value] = {}
         for name, (lo, hi) in g.ranges.items():
             n = lo + int(rng.random() * (hi - lo + 1))
-            drawn[name] = _Value(Fraction(n), str(n))
+            drawn[name] = Value(Fraction(n), str(n))
         for name, options in g.pick.items():
-            drawn[name] = _param_value(options[int(rng.random() * len(options))])
+            drawn[name] = param_value(options[int(rng.random() * len(options))])
         key = tuple(v.text for v in drawn.values())
         if key in seen:
             continue
         try:
             env = _with_let(t, drawn)
-            numbers = {k: v.number for k, v in env.items() if v.number is not None}
-            if not all(c.holds(numbers) for c in conditions):
+            if not all(c.holds(numbers(env)) for c in conditions):
                 continue
         except ExpressionError as e:
             shown = ", ".join(f"{k}={v.text}" for k, v in drawn.items())
@@ -332,18 +231,18 @@ def _generated(
     return [], [Problem(where, message)]
 
 
-def _with_let(t: ItemTemplate, params: Mapping[str, _Value]) -> dict[str, _Value]:
+def _with_let(t: ItemTemplate, params: Mapping[str, Value]) -> dict[str, Value]:
     env = dict(params)
     for name, text in t.let.items():
         if name in params:
             raise ExpressionError(f"let {name!r} would overwrite a parameter")
-        numbers = {k: v.number for k, v in env.items() if v.number is not None}
+        values = numbers(env)
         names = parse_expression(text).names
-        text_names = sorted(n for n in names if n in env and n not in numbers)
+        text_names = sorted(n for n in names if n in env and n not in values)
         if text_names:
             raise ExpressionError(f"{text_names[0]!r} is text, not a number, in let {name}")
-        value = parse_expression(text).evaluate(numbers)
-        env[name] = _Value(value, format_fraction(value))
+        value = parse_expression(text).evaluate(values)
+        env[name] = Value(value, format_fraction(value))
     return env
 
 
@@ -362,10 +261,7 @@ def _static_problems(t: ItemTemplate, where: Location) -> list[Problem]:
             problems.append(Problem(where.child(f"let.{name}"), str(e)))
     for path, text in _template_strings(t):
         try:
-            names: set[str] = set()
-            for piece in _pieces(text):
-                if isinstance(piece, _Placeholder):
-                    names |= piece.expression.names
+            names = placeholder_names(text)
         except ExpressionError as e:
             problems.append(Problem(where.child(path), str(e)))
             continue
@@ -404,10 +300,10 @@ def expand_template(t: ItemTemplate, where: Location) -> tuple[list[Expanded], l
             data = {
                 **base,
                 "id": item_id,
-                "prompt": _render(t.prompt, env),
-                "answer": _render_tree(t.answer, env),
-                "hints": [_render(h, env) for h in t.hints],
-                "solution": None if t.solution is None else _render(t.solution, env),
+                "prompt": render(t.prompt, env),
+                "answer": render_tree(t.answer, env),
+                "hints": [render(h, env) for h in t.hints],
+                "solution": None if t.solution is None else render(t.solution, env),
             }
             if t.shuffle_choices:
                 data["answer"] = _shuffled(data["answer"], item_id)

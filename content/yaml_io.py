@@ -41,6 +41,30 @@ _StrictLoader.add_constructor(
 )
 
 
+MAX_NODES = 1_000_000
+"""Values a document may expand to; YAML aliases can make a small upload explode."""
+
+
+def _too_big(data: Any, budget: int = MAX_NODES) -> bool:
+    """True when walking the data (aliases counted each time) exceeds the budget.
+
+    The walk stops at the budget, so alias bombs and self-referencing lists
+    cost at most `budget` steps instead of hanging validation.
+    """
+    todo = [data]
+    while todo:
+        budget -= 1
+        if budget < 0:
+            return True
+        node = todo.pop()
+        if isinstance(node, dict):
+            todo.extend(node.keys())
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return False
+
+
 def parse_yaml(text: str, source: str | None = None) -> tuple[Any, list[Problem]]:
     """The document's data (None on failure) and any syntax/duplicate-key problems."""
     loader = _StrictLoader(text)
@@ -54,6 +78,9 @@ def parse_yaml(text: str, source: str | None = None) -> tuple[Any, list[Problem]
         return None, [Problem(Location(source, where), f"not valid YAML: {detail}")]
     finally:
         loader.dispose()
+    if _too_big(data):
+        message = f"document expands to more than {MAX_NODES:,} values (too many YAML aliases?)"
+        return None, [Problem(Location(source), message)]
     return data, [
         Problem(Location(source, f"line {line}"), f"duplicate key {key!r} (the later would win)")
         for key, line in loader.duplicates

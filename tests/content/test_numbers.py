@@ -37,6 +37,8 @@ F = Fraction
         ("-2  1/3", F(-7, 3), "mixed", "-2 1/3"),
         ("$4.50", F(9, 2), "decimal", "4.50"),
         ("3⁄4", F(3, 4), "fraction", "3/4"),
+        ("1½", F(3, 2), "mixed", "1 1/2"),
+        ("¾", F(3, 4), "fraction", "3/4"),
     ],
 )
 def test_reads_numbers(raw: str, value: Fraction, form: str, text: str) -> None:
