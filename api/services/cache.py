@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from api.services.payloads import student_view
@@ -56,6 +57,9 @@ class Snapshot:
     param_set_id: int | None
     by_skill: Mapping[str, SkillParams]  # every curriculum skill, defaults filled in
     recommender: Recommender
+    # Recommendations already computed for (student, last response id, goal): a pure
+    # function of the state and this snapshot, so the GET after an answer is free.
+    memo: dict[tuple[int, int | None, str | None], Any] = field(default_factory=dict)
 
     def skill_params(self, skill: str) -> SkillParams:
         """Active parameters of the skill, else DEFAULT_SKILL_PARAMS."""
@@ -66,10 +70,12 @@ class Snapshot:
         return self.thresholds.get(skill, DEFAULT_MASTERY_THRESHOLD)
 
 
+_REVISION_SQL = text(f"SELECT content, params FROM revision WHERE id = {REVISION_ROW}")
+
+
 def read_revision(session: Session) -> tuple[int, int]:
-    row = session.exec(
-        select(Revision.content, Revision.params).where(Revision.id == REVISION_ROW)
-    ).first()
+    """The revision counters (plain SQL: this runs on every request)."""
+    row = session.execute(_REVISION_SQL).first()
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from api.services.cache import Snapshot
@@ -22,13 +23,30 @@ from engine.recommend.state import StudentState
 from engine.trace import Update
 from models.mastery import Mastery, StudentStateRow
 
+_STATE = StudentStateRow.__table__  # type: ignore[attr-defined]
+_STATE_SQL = select(_STATE.c.state, _STATE.c.last_response_id).where(
+    _STATE.c.student_id == bindparam("sid")
+)
 
-def load_state(session: Session, student_id: int, *, for_update: bool = False) -> StudentState:
-    row = session.get(StudentStateRow, student_id, with_for_update=for_update or None)
+
+def load_state_row(session: Session, student_id: int) -> tuple[StudentState, int | None]:
+    """The student's state and the last response it includes (Core query: hot path)."""
+    row = session.execute(_STATE_SQL, {"sid": student_id}).first()
     if row is None:
-        return StudentState()
-    session.expunge(row)
-    return StudentState.from_dict(row.state)
+        return StudentState(), None
+    return StudentState.from_dict(row[0]), row[1]
+
+
+_LAST_SQL = select(_STATE.c.last_response_id).where(_STATE.c.student_id == bindparam("sid"))
+
+
+def last_response_id(session: Session, student_id: int) -> int | None:
+    """Which answer the stored state ends with (None: no answers yet); no JSON parsing."""
+    return session.execute(_LAST_SQL, {"sid": student_id}).scalar()
+
+
+def load_state(session: Session, student_id: int) -> StudentState:
+    return load_state_row(session, student_id)[0]
 
 
 def record_answer(

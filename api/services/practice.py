@@ -15,16 +15,23 @@ per-process snapshot, so the answer path costs a handful of indexed statements.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, select
 
 from api.db import write_transaction
 from api.services.cache import CatalogItem, Snapshot, read_revision
 from api.services.errors import Conflict, Invalid
-from api.services.mastery import load_state, record_answer, save_answer
-from api.services.upsert import dialect_insert
+from api.services.mastery import (
+    last_response_id,
+    load_state,
+    load_state_row,
+    record_answer,
+    save_answer,
+)
+from api.services.upsert import insert_for
 from content.answers import check_answer
 from engine.recommend.recommendation import Recommendation
 from engine.recommend.state import StudentState
@@ -73,11 +80,26 @@ def recommend(snap: Snapshot, state: StudentState, goal: str | None = None) -> N
     )
 
 
+MEMO_LIMIT = 50_000
+
+
+def remember(snap: Snapshot, key: tuple[int, int | None, str | None], value: NextItems) -> None:
+    if len(snap.memo) >= MEMO_LIMIT:
+        snap.memo.clear()
+    snap.memo[key] = value
+
+
 def next_items(
     session: Session, runtime: Runtime, student_id: int, goal: str | None = None
 ) -> NextItems:
     snap = runtime.cache.get(session)
-    return recommend(snap, load_state(session, student_id), goal)
+    found = snap.memo.get((student_id, last_response_id(session, student_id), goal))
+    if found is not None:
+        return found
+    state, last_response = load_state_row(session, student_id)
+    found = recommend(snap, state, goal)
+    remember(snap, (student_id, last_response, goal), found)
+    return found
 
 
 def _lock_student(session: Session, student_id: int) -> tuple[int, int]:
@@ -166,32 +188,20 @@ def _record(
     feedback: str,
     normalized: str | None,
 ) -> AnswerResult:
-    log = ResponseLog.__table__  # type: ignore[attr-defined]
     now = utcnow()
-    attempt = (
-        select(func.count() + 1)
-        .select_from(log)
-        .where(log.c.student_id == student_id, log.c.item_id == item.id)
-        .scalar_subquery()
-    )
-    stmt = (
-        dialect_insert(session, log)
-        .values(
-            student_id=student_id,
-            item_id=item.id,
-            raw_answer=body.answer,
-            normalized=normalized,
-            correct=correct,
-            skills=list(item.skills),
-            attempt=attempt,
-            idempotency_key=body.idempotency_key,
-            param_set_id=snap.param_set_id,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["student_id", "idempotency_key"])
-        .returning(log.c.id, log.c.attempt)
-    )
-    inserted = session.execute(stmt).first()
+    stmt = _log_insert(session.get_bind().dialect.name)
+    values = {
+        "student_id": student_id,
+        "item_id": item.id,
+        "raw_answer": body.answer,
+        "normalized": normalized,
+        "correct": correct,
+        "skills": list(item.skills),
+        "idempotency_key": body.idempotency_key,
+        "param_set_id": snap.param_set_id,
+        "created_at": now,
+    }
+    inserted = session.execute(stmt, values).first()
     if inserted is None:  # a concurrent submission with this key won the race
         stored = _stored_reply(session, student_id, body)
         if stored is None:
@@ -216,6 +226,8 @@ def _record(
         )
         for s, up in updates.items()
     ]
+    upcoming = recommend(snap, state)
+    remember(snap, (student_id, response_id, None), upcoming)
     result = AnswerResult(
         recorded=True,
         response_id=response_id,
@@ -224,8 +236,40 @@ def _record(
         feedback=feedback,
         normalized=normalized,
         mastery=changes,
-        next=recommend(snap, state),
+        next=upcoming,
     )
     body_json: dict[str, Any] = result.model_dump(mode="json")
-    session.add(AnswerReply(response_id=response_id, body=body_json))
+    session.execute(_REPLY.insert(), {"response_id": response_id, "body": body_json})
     return result
+
+
+_LOG = ResponseLog.__table__  # type: ignore[attr-defined]
+_REPLY = AnswerReply.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4)
+def _log_insert(dialect: str) -> Any:
+    """INSERT the log row, attempt = prior attempts + 1, unless the key was used."""
+    attempt = (
+        select(func.count() + 1)
+        .select_from(_LOG)
+        .where(_LOG.c.student_id == bindparam("student_id"), _LOG.c.item_id == bindparam("item_id"))
+        .scalar_subquery()
+    )
+    columns = (
+        "student_id",
+        "item_id",
+        "raw_answer",
+        "normalized",
+        "correct",
+        "skills",
+        "idempotency_key",
+        "param_set_id",
+        "created_at",
+    )
+    stmt = insert_for(dialect, _LOG).values(
+        {**{c: bindparam(c) for c in columns}, "attempt": attempt}
+    )
+    return stmt.on_conflict_do_nothing(index_elements=["student_id", "idempotency_key"]).returning(
+        _LOG.c.id, _LOG.c.attempt
+    )

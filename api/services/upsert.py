@@ -1,8 +1,13 @@
-"""INSERT ... ON CONFLICT for SQLite and PostgreSQL (both dialects speak it)."""
+"""INSERT ... ON CONFLICT for SQLite and PostgreSQL (both dialects speak it).
+
+Statements are built once per (dialect, table, columns) and reused: building them
+costs more than executing them on the answer path.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -11,12 +16,24 @@ from sqlmodel import Session
 
 
 def dialect_insert(session: Session, table: Table) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
+    return insert_for(session.get_bind().dialect.name, table)
+
+
+def insert_for(dialect: str, table: Table) -> Any:
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database {name!r}")
+    raise RuntimeError(f"unsupported database {dialect!r}")
+
+
+@lru_cache(maxsize=64)
+def upsert_statement(
+    dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]
+) -> Any:
+    stmt = insert_for(dialect, table)
+    updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 def upsert(
@@ -25,6 +42,6 @@ def upsert(
     """Insert rows, overwriting the non-key columns of rows whose keys already exist."""
     if not rows:
         return
-    stmt = dialect_insert(session, table)
-    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+    dialect = session.get_bind().dialect.name
+    stmt = upsert_statement(dialect, table, tuple(rows[0]), tuple(keys))
+    session.execute(stmt, list(rows))

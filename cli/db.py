@@ -1,0 +1,152 @@
+"""`pathways import | refit | replay`: the service database from the command line.
+
+    pathways import content/sample/fractions.yaml     # curriculum (replaces) or item CSV (adds)
+    pathways refit [--activate] [--forgets] [--multigs] [--restarts N] [--seed S]
+    pathways replay                                    # recompute all mastery from the log
+
+`refit` fits BKT on the service's response log (the database in $PATHWAYS_DATA_DIR or
+DATABASE_URL). It is not `pathways fit DATA`, which fits a response *file*. They may
+run while `pathways serve` is up on the same data directory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.main import app
+from cli.serve import service_runtime
+
+
+def _bar(desc: str, unit: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr fed by progress(done, total) callbacks."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit=unit, disable=None, leave=False)
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update, bar.close
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="Curriculum .yaml or item bank .csv.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate and store content, all-or-nothing (exit 1 with every problem listed)."""
+    from api.services import content_import
+    from api.services.errors import Invalid
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: {path}: cannot read ({exc})", err=True)
+        raise typer.Exit(2) from None
+    runtime = service_runtime()
+    with runtime.session() as session:
+        try:
+            report = content_import.import_text(session, text, str(path))
+        except Invalid as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"errors": [exc.detail]}
+            if as_json:
+                typer.echo(json.dumps(detail, indent=2))
+            else:
+                typer.echo(f"{path}: not imported, nothing changed:", err=True)
+                for p in detail.get("errors", []):
+                    line = p if isinstance(p, str) else f"{p['location']}: {p['message']}"
+                    typer.echo(f"  - {line}", err=True)
+            raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(
+        f"{path}: imported {report['kind']}: {report['skills']} skills, {report['items']} items, "
+        f"{report['prerequisites']} prerequisites; {len(report['added'])} added, "
+        f"{len(report['updated'])} updated, {len(report['retired'])} retired"
+    )
+
+
+@app.command("refit")
+def refit_command(
+    forgets: Annotated[bool, typer.Option("--forgets", help="Also fit P(forget).")] = False,
+    multigs: Annotated[bool, typer.Option("--multigs", help="Guess/slip per item.")] = False,
+    restarts: Annotated[int, typer.Option("--restarts", min=1, max=50)] = 3,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 0,
+    activate: Annotated[
+        bool, typer.Option("--activate", help="Activate the result and replay the log.")
+    ] = False,
+) -> None:
+    """Fit parameters on the logged responses (a fit job, like POST /api/fits)."""
+    from api.services import fits, params
+    from api.services.errors import ServiceError
+    from models.fit_jobs import FitOptions, FitStatus
+
+    runtime = service_runtime()
+    with runtime.session() as session:
+        try:
+            job = fits.create_fit_job(
+                session,
+                None,
+                FitOptions(forgets=forgets, multigs=multigs, restarts=restarts, random_state=seed),
+            )
+        except ServiceError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+        assert job.id is not None
+        typer.echo(f"fit job {job.id}: fitting ...", err=True)
+        fits.run_fit(session, job.id)
+        public = fits.to_public(session, fits.get_fit_job(session, job.id))
+        if public.status != FitStatus.succeeded or public.param_set_id is None:
+            typer.echo(f"error: fit job {job.id} failed: {public.error}", err=True)
+            raise typer.Exit(1)
+        typer.echo(
+            f"fit job {job.id}: parameter set {public.param_set_id} "
+            f"({public.n_responses} responses)"
+        )
+        typer.echo(f"{'skill':<32} {'prior':>13} {'learn':>13} {'guess':>13} {'slip':>13}")
+        for c in public.comparison:
+            cells = []
+            for name in ("prior", "learn", "guess", "slip"):
+                before = f"{c.before[name]:.3f}" if c.before and name in c.before else "  -  "
+                after = f"{c.after[name]:.3f}" if c.after and name in c.after else "  -  "
+                cells.append(f"{before}->{after}")
+            typer.echo(f"{c.skill[:32]:<32} " + " ".join(f"{x:>13}" for x in cells))
+        if activate:
+            update, close = _bar("replaying the log", "answer")
+            try:
+                result = params.activate(session, runtime, public.param_set_id, update)
+            finally:
+                close()
+            typer.echo(
+                f"activated parameter set {public.param_set_id}; mastery recomputed "
+                f"from {result.responses} responses"
+            )
+        else:
+            typer.echo(f"activate with: POST /api/params/{public.param_set_id}/activate")
+
+
+@app.command("replay")
+def replay_command() -> None:
+    """Recompute every student's mastery from the response log (active parameters)."""
+    from api.services.replay import replay
+
+    runtime = service_runtime()
+    update, close = _bar("replaying the log", "answer")
+    with runtime.session() as session:
+        try:
+            result = replay(session, runtime.cache, update)
+        finally:
+            close()
+    typer.echo(
+        f"replayed {result.responses} responses: {result.students} students, "
+        f"{result.mastery_rows} mastery rows"
+    )

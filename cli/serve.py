@@ -1,0 +1,72 @@
+"""`pathways serve`: the classroom web service (uvicorn) on the data directory.
+
+The database is SQLite at $PATHWAYS_DATA_DIR/pathways.db (default ./.pathways) unless
+DATABASE_URL names another; migrations run at start-up. `--demo` first seeds a demo
+classroom (api.demo, idempotent) and prints its logins. The CLI's other database
+commands (`users`, `import`, `refit`, `replay`) may run while the server is up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.main import app
+
+if TYPE_CHECKING:
+    from api.runtime import Runtime
+    from api.settings import Settings
+
+
+def settings_or_exit() -> Settings:
+    """Settings from the environment; a bad value ends with its message and exit code 2."""
+    from api.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def service_runtime() -> Runtime:
+    """The service's runtime for a CLI command, on a migrated database."""
+    from api.runtime import Runtime
+    from models.migrate import upgrade
+
+    runtime = Runtime.create(settings_or_exit())
+    upgrade(runtime.engine)
+    return runtime
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Seed a demo classroom first and print its logins.")
+    ] = False,
+) -> None:
+    """Run the web service (API docs at /docs)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = settings_or_exit()
+    application = create_app(settings)
+    if demo:
+        from api.demo import seed_demo
+
+        typer.echo("seeding the demo classroom (first run takes a little while) ...", err=True)
+        report = seed_demo(application.state.runtime)
+        for step in report.steps:
+            typer.echo(f"  {step}", err=True)
+        typer.echo("demo logins:")
+        for name, role in report.logins:
+            typer.echo(f"  {name:<24} {role}")
+        typer.echo(f"  password: {report.password}  ({report.password_note})")
+    where = settings.sqlalchemy_url.split("@")[-1]
+    typer.echo(f"database: {where}", err=True)
+    typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run(application, host=host, port=port, log_level="info")
