@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
+from api.pages.setup import install_pages
 from api.routes import (
     auth,
     classes,
@@ -25,7 +26,6 @@ from api.routes import (
     students,
     users,
 )
-from api.pages.setup import install_pages
 from api.runtime import Runtime
 from api.services.errors import RateLimited, ServiceError
 from api.settings import Settings, load_settings
