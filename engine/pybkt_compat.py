@@ -285,3 +285,32 @@ def pybkt_data(
         "gs_names": gs_names,
     }
     return out, resource_names, gs_names
+
+
+def pybkt_random_starts(frame: Any, seed: int, *, forgets: bool = False) -> ModelParams:
+    """The starting parameters `Model(seed=seed, num_fits=1).fit(data=frame, forgets=...)` draws.
+
+    pyBKT draws from one `RandomState(seed)`, skill after skill in order of first
+    appearance once the frame is sorted by `order_id` and then stably by
+    `user_id` (pyBKT's default column names), each skill's `random_model_uni`
+    followed by a uniform forget when forgets are fitted. Fitting from these
+    starts (`BKTFitter.fit(..., initial=...)`) reproduces pyBKT's fit, so its
+    results can be compared without the luck of the random start. Single-class
+    variants only.
+    """
+    from pyBKT.generate import random_model_uni
+
+    rand = np.random.RandomState(seed)
+    ordered = frame.sort_values("order_id").sort_values("user_id", kind="mergesort")
+    skills = {}
+    for name in ordered["skill_name"].astype(str).unique():
+        m = random_model_uni.random_model_uni(1, 1, rand=rand)
+        forget = float(rand.uniform(size=1)[0]) if forgets else 0.0
+        skills[str(name)] = SkillParams(
+            prior=float(m["prior"]),
+            learn=float(m["learns"][0]),
+            guess=float(m["guesses"][0]),
+            slip=float(m["slips"][0]),
+            forget=forget,
+        )
+    return ModelParams(skills=skills, forgets=forgets, metadata={"starts": f"pyBKT seed {seed}"})

@@ -232,3 +232,22 @@ def test_multi_class_conversion_round_trips() -> None:
     fm = skill_to_pybkt(cp, resource_names={"Default": 1, "A": 2, "B": 3}, multiprior=True)
     assert fm["prior"] == 0.0 and list(fm["learns"]) == [0.2, 0.1, 0.7]
     assert dict(skill_from_pybkt(fm, multiprior=True).class_prior) == {"A": 0.1, "B": 0.7}
+
+
+@pytest.mark.parametrize("forgets", [False, True])
+def test_fitting_from_pybkts_random_start_reproduces_its_fit(seed: int, forgets: bool) -> None:
+    from pyBKT.models import Model
+
+    from engine.io.mapping import from_frame
+    from engine.io.pybkt import preset
+    from engine.pybkt_compat import pybkt_random_starts
+
+    _, frame = _small_frame(seed)
+    m = Model(seed=seed, num_fits=1)
+    m.fit(data=frame.copy(), forgets=forgets)
+    data = from_frame(frame, preset(list(frame.columns)))
+    starts = pybkt_random_starts(frame, seed, forgets=forgets)
+    ours = BKTFitter(forgets=forgets).fit(data, initial=starts).params_
+    theirs = from_pybkt(m)
+    for name in ("a", "b"):
+        _assert_same(ours[name], theirs[name], tol=1e-8)
