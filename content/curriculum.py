@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from content.checks import Located, curriculum_problems, prerequisite_edges
-from content.graph import Edge, topological_order
+from content.graph import Edge, skill_graph, topological_order
 from content.models import Id, Item, Skill, Text, Unit
 from content.problems import Location
 
@@ -108,7 +108,7 @@ class Curriculum(BaseModel):
 
     def graph(self) -> tuple[list[str], list[Edge]]:
         """The prerequisite DAG as plain (nodes, edges), for `content.graph` helpers."""
-        return [s.id for s in self.skills], self.prerequisite_edges()
+        return skill_graph(self.skills)
 
     def skill_order(self) -> list[str]:
         """A teaching order: prerequisites first, otherwise unit order then order in unit."""

@@ -8,7 +8,8 @@ from anywhere. Results are deterministic: ties keep the order nodes were given.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 Edge = tuple[str, str]
 """(prerequisite, dependent): the first must be learned before the second."""
@@ -20,6 +21,25 @@ class CycleError(ValueError):
     def __init__(self, cycle: Sequence[str]) -> None:
         self.cycle = list(cycle)
         super().__init__("prerequisite cycle: " + " -> ".join(self.cycle))
+
+
+def skill_graph(skills: Iterable[Any]) -> tuple[list[str], list[Edge]]:
+    """The prerequisite DAG as (nodes, edges) from skills in any shape.
+
+    Each skill is an object with `id` and `requires` attributes (a content
+    `Skill`) or a mapping with those keys (e.g. curriculum JSON from the API).
+    Edges are (prerequisite, skill) in the order given.
+    """
+    nodes: list[str] = []
+    edges: list[Edge] = []
+    for skill in skills:
+        if isinstance(skill, Mapping):
+            sid, requires = skill["id"], skill.get("requires", ())
+        else:
+            sid, requires = skill.id, skill.requires
+        nodes.append(sid)
+        edges.extend((req, sid) for req in requires)
+    return nodes, edges
 
 
 def _adjacency(nodes: Sequence[str], edges: Iterable[Edge]) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ from content.graph import (
     descendants,
     direct_prerequisites,
     find_cycles,
+    skill_graph,
     strongly_connected,
     topological_order,
     transitive_reduction,
@@ -87,3 +88,8 @@ def test_importing_graph_does_not_pull_in_pydantic() -> None:
     code = "import sys, content.graph; print('pydantic' in sys.modules, 'yaml' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_skill_graph_from_plain_mappings() -> None:
+    skills = [{"id": "a"}, {"id": "b", "requires": ["a"]}, {"id": "c", "requires": ["a", "b"]}]
+    assert skill_graph(skills) == (["a", "b", "c"], [("a", "b"), ("a", "c"), ("b", "c")])
