@@ -52,7 +52,7 @@ def _emission_table(guess: NDArray[np.float64], slip: NDArray[np.float64]) -> ND
 
 
 @njit(cache=True, nogil=True)
-def e_step(
+def _e_step_general(
     correct: NDArray[np.int8],
     gs: NDArray[np.int32],
     lr: NDArray[np.int32],
@@ -160,6 +160,171 @@ def e_step(
         init[k, 0] += g0
         init[k, 1] += g1
     return ll
+
+
+@njit(cache=True, nogil=True)
+def _e_step_single(
+    correct: NDArray[np.int8],
+    starts: NDArray[np.int64],
+    prior: float,
+    lrn: float,
+    fgt: float,
+    guess: float,
+    slip: float,
+    trans: NDArray[np.float64],
+    emit: NDArray[np.float64],
+    init: NDArray[np.float64],
+    a0: NDArray[np.float64],
+    a1: NDArray[np.float64],
+) -> float:
+    """`_e_step_general` for one class of each kind: soft counts in registers, one division
+    per forward step, the normalisers' logs taken in batches (rounding differs from
+    pyBKT's operation order by ~1e-16 relative)."""
+    lik = _emission_table(np.array([guess]), np.array([slip]))
+    l00, l01, l10, l11 = lik[0, 0, 0], lik[0, 0, 1], lik[0, 1, 0], lik[0, 1, 1]
+    stay0 = 1.0 - lrn
+    stay1 = 1.0 - fgt
+    t00 = t01 = t10 = t11 = 0.0
+    e00 = e01 = e10 = e11 = 0.0  # e[state][obs]
+    i0 = i1 = 0.0
+    ll = 0.0
+    prod = 1.0  # product of the step normalisers; its log is taken before it underflows
+    for q in range(starts.shape[0] - 1):
+        b = starts[q]
+        e = starts[q + 1]
+        if correct[b] != 0:
+            x0 = (1.0 - prior) * l10
+            x1 = prior * l11
+        else:
+            x0 = (1.0 - prior) * l00
+            x1 = prior * l01
+        norm = x0 + x1
+        prod *= norm
+        inv = 1.0 / norm
+        x0 *= inv
+        x1 *= inv
+        a0[0] = x0
+        a1[0] = x1
+        for t in range(b + 1, e):
+            p0 = stay0 * x0 + fgt * x1
+            p1 = lrn * x0 + stay1 * x1
+            if correct[t] != 0:
+                x0 = p0 * l10
+                x1 = p1 * l11
+            else:
+                x0 = p0 * l00
+                x1 = p1 * l01
+            norm = x0 + x1
+            prod *= norm
+            if prod < 1e-250:
+                ll += math.log(prod)
+                prod = 1.0
+            inv = 1.0 / norm
+            x0 *= inv
+            x1 *= inv
+            a0[t - b] = x0
+            a1[t - b] = x1
+        g0 = x0
+        g1 = x1
+        if correct[e - 1] != 0:
+            e01 += g0
+            e11 += g1
+        else:
+            e00 += g0
+            e10 += g1
+        for t in range(e - 2, b - 1, -1):
+            y0 = a0[t - b]
+            y1 = a1[t - b]
+            p0 = stay0 * y0 + fgt * y1
+            p1 = lrn * y0 + stay1 * y1
+            r0 = g0 / p0 if p0 != 0.0 else 0.0
+            r1 = g1 / p1 if p1 != 0.0 else 0.0
+            n00 = stay0 * y0 * r0
+            n01 = fgt * y1 * r0
+            n10 = lrn * y0 * r1
+            n11 = stay1 * y1 * r1
+            t00 += n00
+            t01 += n01
+            t10 += n10
+            t11 += n11
+            g0 = n00 + n10
+            g1 = n01 + n11
+            if correct[t] != 0:
+                e01 += g0
+                e11 += g1
+            else:
+                e00 += g0
+                e10 += g1
+        i0 += g0
+        i1 += g1
+    ll += math.log(prod)
+    trans[0, 0, 0] = t00
+    trans[0, 0, 1] = t01
+    trans[0, 1, 0] = t10
+    trans[0, 1, 1] = t11
+    emit[0, 0, 0] = e00
+    emit[0, 0, 1] = e01
+    emit[0, 1, 0] = e10
+    emit[0, 1, 1] = e11
+    init[0, 0] = i0
+    init[0, 1] = i1
+    return ll
+
+
+@njit(cache=True, nogil=True)
+def e_step(
+    correct: NDArray[np.int8],
+    gs: NDArray[np.int32],
+    lr: NDArray[np.int32],
+    starts: NDArray[np.int64],
+    seq_cls: NDArray[np.int32],
+    prior: NDArray[np.float64],
+    learn: NDArray[np.float64],
+    forget: NDArray[np.float64],
+    guess: NDArray[np.float64],
+    slip: NDArray[np.float64],
+    trans: NDArray[np.float64],
+    emit: NDArray[np.float64],
+    init: NDArray[np.float64],
+    a0: NDArray[np.float64],
+    a1: NDArray[np.float64],
+) -> float:
+    """Soft counts (trans[r, to, from], emit[c, state, obs], init[k, state]) and log-likelihood.
+
+    a0/a1 are scratch buffers at least as long as the longest sequence.
+    """
+    if gs.shape[0] == 0 and lr.shape[0] == 0 and seq_cls.shape[0] == 0:
+        return _e_step_single(
+            correct,
+            starts,
+            prior[0],
+            learn[0],
+            forget[0],
+            guess[0],
+            slip[0],
+            trans,
+            emit,
+            init,
+            a0,
+            a1,
+        )
+    return _e_step_general(
+        correct,
+        gs,
+        lr,
+        starts,
+        seq_cls,
+        prior,
+        learn,
+        forget,
+        guess,
+        slip,
+        trans,
+        emit,
+        init,
+        a0,
+        a1,
+    )
 
 
 @njit(cache=True, nogil=True)
