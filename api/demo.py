@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 CLASS_NAME = "Demo class 7B"
 STUDENTS = 25
+ANSWERS_MIN, ANSWERS_SPREAD = 25, 30  # each student answers 25..54 items
 STAFF = (
     ("teacher", Role.teacher, "Tess Teacher"),
     ("designer", Role.designer, "Dana Designer"),
@@ -166,7 +167,11 @@ def seed_demo(runtime: Runtime) -> DemoReport:
             session.rollback()
             if not has_history:
                 simulated += _simulate(
-                    session, runtime, student, random.Random(SEED + i), 25 + (i * 7) % 30
+                    session,
+                    runtime,
+                    student,
+                    random.Random(SEED + i),
+                    ANSWERS_MIN + (i * 7) % ANSWERS_SPREAD,
                 )
         if simulated:
             report.steps.append(f"simulated {simulated} answers for {len(students)} students")
@@ -181,5 +186,5 @@ def seed_demo(runtime: Runtime) -> DemoReport:
             report.steps.append(f"fitted and activated parameter set {job.param_set_id}")
         session.rollback()
     report.logins = [(name, role.value) for name, role, _ in STAFF]
-    report.logins.append(("student01 .. student25", "student"))
+    report.logins.append((f"student01 .. student{STUDENTS:02d}", "student"))
     return report

@@ -48,8 +48,13 @@ def world(client: TestClient, session: Session, runtime: Runtime) -> World:
 
 
 def _item(role: str) -> dict[str, Any]:
-    return {"id": f"new-{role}", "skills": ["add"], "type": "numeric", "prompt": "1+1",
-            "answer": {"value": 2}}  # fmt: skip
+    return {
+        "id": f"new-{role}",
+        "skills": ["add"],
+        "type": "numeric",
+        "prompt": "1+1",
+        "answer": {"value": 2},
+    }
 
 
 A, S, OS, T, OT, D, AD = ROLES
@@ -122,8 +127,12 @@ def _send(client: TestClient, world: World, role: str, method: str, path: str, k
     elif kind == "item":
         kwargs["json"] = _item(role)
     elif kind == "edit":
-        kwargs["json"] = {"skills": ["equiv"], "type": "numeric", "prompt": f"by {role}",
-                          "answer": {"value": 0.5}}  # fmt: skip
+        kwargs["json"] = {
+            "skills": ["equiv"],
+            "type": "numeric",
+            "prompt": f"by {role}",
+            "answer": {"value": 0.5},
+        }
     elif kind == "csv":
         kwargs["files"] = {"file": ("bank.csv", ITEM_CSV, "text/csv")}
     elif kind == "fit":

@@ -29,8 +29,17 @@ def test_next_offers_three_items_with_reasons_and_no_answer_keys(
     offered = [body["recommended"], *body["alternatives"]]
     assert len(offered) == 3
     assert len({o["item"]["id"] for o in offered}) == 3
-    allowed = {"id", "type", "prompt", "skills", "hints", "difficulty", "choices", "unit",
-               "percent"}  # fmt: skip
+    allowed = {
+        "id",
+        "type",
+        "prompt",
+        "skills",
+        "hints",
+        "difficulty",
+        "choices",
+        "unit",
+        "percent",
+    }
     for o in offered:
         assert o["reason"]
         assert set(o["item"]) <= allowed

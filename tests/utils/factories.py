@@ -19,9 +19,13 @@ _counter = itertools.count(1)
 
 
 def make_user(
-    session: Session, runtime: Runtime, role: Role, username: str | None = None,
-    password: str = PASSWORD, full_name: str = "",
-) -> User:  # fmt: skip
+    session: Session,
+    runtime: Runtime,
+    role: Role,
+    username: str | None = None,
+    password: str = PASSWORD,
+    full_name: str = "",
+) -> User:
     name = username or f"{role.value}{next(_counter)}"
     return users.create_user(
         session,

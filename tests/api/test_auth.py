@@ -1,0 +1,122 @@
+"""Logging in, tokens, and the failed-login limits (429 with Retry-After)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.runtime import Runtime
+from api.security import create_access_token
+from api.services import users
+from models.users import Role, UserUpdate
+from tests.utils import factories as f
+
+
+def _login(client: TestClient, name: str, password: str) -> int:
+    """Status of one login attempt (every TestClient request comes from one address)."""
+    data = {"username": name, "password": password}
+    return client.post("/api/auth/token", data=data).status_code
+
+
+def test_login_returns_a_bearer_token_for_me(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    user = f.make_user(session, runtime, Role.teacher, "tina", full_name="Tina T")
+    reply = client.post("/api/auth/token", data={"username": "tina", "password": f.PASSWORD})
+    assert reply.status_code == 200
+    token = reply.json()
+    assert token["token_type"] == "bearer" and token["expires_in"] > 0
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert me.json() == {
+        "id": user.id,
+        "username": "tina",
+        "full_name": "Tina T",
+        "role": "teacher",
+        "is_active": True,
+    }
+
+
+def test_wrong_password_and_unknown_user_look_the_same(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    f.make_user(session, runtime, Role.student, "sam")
+    wrong = client.post("/api/auth/token", data={"username": "sam", "password": "nope-nope"})
+    ghost = client.post("/api/auth/token", data={"username": "ghost", "password": "nope-nope"})
+    assert wrong.status_code == ghost.status_code == 401
+    assert wrong.json() == ghost.json() == {"detail": "wrong username or password"}
+
+
+def test_five_failures_lock_the_username_with_retry_after(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    f.make_user(session, runtime, Role.student, "sam")
+    assert [_login(client, "sam", "bad-password") for _ in range(5)] == [401] * 5
+    blocked = client.post("/api/auth/token", data={"username": "sam", "password": f.PASSWORD})
+    assert blocked.status_code == 429  # even the right password waits
+    retry = int(blocked.headers["Retry-After"])
+    assert 1 <= retry <= runtime.settings.login_window_seconds
+    assert "too many failed logins" in blocked.json()["detail"]
+    f.make_user(session, runtime, Role.student, "other")
+    assert _login(client, "other", f.PASSWORD) == 200  # other accounts are unaffected
+
+
+def test_success_clears_the_username_count(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    f.make_user(session, runtime, Role.student, "sam")
+    for _ in range(4):
+        _login(client, "sam", "bad-password")
+    assert _login(client, "sam", f.PASSWORD) == 200
+    assert [_login(client, "sam", "bad-password") for _ in range(4)] == [401] * 4
+    assert _login(client, "sam", f.PASSWORD) == 200
+
+
+def test_many_usernames_from_one_address_hit_the_ip_limit(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    limit = runtime.settings.login_max_failures_per_ip
+    codes = [_login(client, f"guess{i}", "bad-password") for i in range(limit)]
+    assert codes == [401] * limit
+    assert _login(client, "guess-more", "bad-password") == 429
+
+
+def test_bad_expired_and_stale_tokens_are_401(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    user = f.make_user(session, runtime, Role.student, "sam")
+    assert user.id is not None
+    headers = f.login(client, "sam")
+    assert client.get("/api/me", headers=headers).status_code == 200
+    forged = jwt.encode(
+        {"sub": str(user.id), "pwf": "x", "exp": datetime.now(UTC) + timedelta(hours=1)},
+        "not-our-key-" * 4,
+        algorithm="HS256",
+    )
+    old = create_access_token(
+        runtime.signing_key,
+        timedelta(minutes=5),
+        user.id,
+        user.password_hash,
+        now=datetime.now(UTC) - timedelta(hours=1),
+    )
+    for token, words in ((forged, "invalid token"), (old, "expired"), ("garbage", "invalid")):
+        reply = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert reply.status_code == 401 and words in reply.json()["detail"]
+        assert reply.headers["WWW-Authenticate"] == "Bearer"
+    users.update_user(session, runtime, user.id, UserUpdate(password="a-new-password-1"))
+    reply = client.get("/api/me", headers=headers)
+    assert reply.status_code == 401 and "password changed" in reply.json()["detail"]
+
+
+def test_deactivated_account_cannot_log_in_or_use_its_token(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    user = f.make_user(session, runtime, Role.student, "sam")
+    assert user.id is not None
+    headers = f.login(client, "sam")
+    users.update_user(session, runtime, user.id, UserUpdate(is_active=False))
+    assert client.get("/api/me", headers=headers).status_code == 401
+    assert _login(client, "sam", f.PASSWORD) == 401
