@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 # (position, hex) anchors of the scale, interpolated linearly in sRGB.
 SCALE: tuple[tuple[float, str], ...] = (
@@ -82,8 +83,17 @@ def text_colour(background: str) -> str:
 
 
 def swatch(value: float) -> Swatch:
-    bg = scale_colour(value)
-    return Swatch(value=value, background=bg, foreground=text_colour(bg))
+    """Colours for a value; computed once per 1/1000 step (a heatmap has thousands of cells)."""
+    if math.isnan(value):
+        raise ValueError("swatch: value is NaN")
+    bg, fg = _quantized(round(min(1.0, max(0.0, value)) * 1000))
+    return Swatch(value=value, background=bg, foreground=fg)
+
+
+@lru_cache(maxsize=1001)
+def _quantized(step: int) -> tuple[str, str]:
+    bg = scale_colour(step / 1000)
+    return bg, text_colour(bg)
 
 
 def legend(steps: int = 5) -> list[Swatch]:

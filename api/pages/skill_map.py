@@ -68,6 +68,25 @@ def units_from_data(data: Mapping[str, Any] | None, known: Sequence[str]) -> lis
     return out
 
 
+_UNITS_CACHE: dict[tuple[tuple[int, int], tuple[str, ...]], list[UnitInfo]] = {}
+
+
+def units_for(session: Session, snap: Snapshot) -> list[UnitInfo]:
+    """`units_from_data` for the snapshot's content revision, read once per revision.
+
+    The heatmap needs only the unit of each skill; re-reading the stored curriculum
+    (every item definition included) on each request would cost more than the heatmap.
+    """
+    key = (snap.revision, snap.skills)
+    found = _UNITS_CACHE.get(key)
+    if found is None:
+        found = units_from_data(current_curriculum_data(session), snap.skills)
+        if len(_UNITS_CACHE) > 8:
+            _UNITS_CACHE.clear()
+        _UNITS_CACHE[key] = found
+    return found
+
+
 def all_edges(snap: Snapshot) -> list[tuple[str, str]]:
     return [(p, s) for s in snap.skills for p in snap.graph.prerequisites(s)]
 
@@ -99,7 +118,7 @@ def student_map(
     unit_id: str | None,
 ) -> MapView:
     """One unit of the student's map (default: the first unit not yet fully mastered)."""
-    units = units_from_data(current_curriculum_data(session), snap.skills)
+    units = units_for(session, snap)
     unit = _pick_unit(units, unit_id)
     if unit is None:
         unit = next(
@@ -171,7 +190,7 @@ def student_map(
 
 def designer_graph(session: Session, snap: Snapshot, unit_id: str | None) -> MapView:
     """The whole prerequisite graph, or one unit with its outside prerequisites."""
-    units = units_from_data(current_curriculum_data(session), snap.skills)
+    units = units_for(session, snap)
     unit = _pick_unit(units, unit_id)
     members = unit.skills if unit is not None else tuple(snap.skills)
     order, edges = subgraph(members, all_edges(snap), with_external=unit is not None)

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from api.pages import palette
-from api.pages.heatmap import percent
+from api.pages.heatmap import percent, render_cells
 from api.pages.skill_graph import legend_swatch
 
 API_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +53,7 @@ templates.env.globals.update(
     static_url=static_url,
     scale_gradient=palette.css_gradient,
     legend_swatch=legend_swatch,
+    render_cells=render_cells,
 )
 templates.env.filters.update(pct=pct, progress_style=_progress_style)
 templates.env.trim_blocks = True

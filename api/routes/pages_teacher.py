@@ -17,13 +17,21 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import RuntimeDep, SessionDep
 from api.pages.curve import render_mastery_curve
 from api.pages.curve_data import mastery_path
-from api.pages.heatmap import CellIn, HeatSkill, HeatStudent, SortKey, build_heatmap
+from api.pages.heatmap import (
+    CellIn,
+    HeatmapView,
+    HeatSkill,
+    HeatStudent,
+    SortKey,
+    build_heatmap,
+    unit_starts,
+)
 from api.pages.session import TeacherPage
 from api.pages.setup import PageRoute
-from api.pages.skill_map import units_from_data
+from api.pages.skill_map import units_for
 from api.pages.templating import render
 from api.services import classes, heatmap, students
-from api.services.curriculum_store import current_curriculum_data
+from api.services.cache import Snapshot
 from api.services.errors import Invalid, NotFound
 from models.heatmap import Heatmap
 
@@ -52,10 +60,11 @@ def _subgroup_key(group: str | None) -> tuple[str, str] | None:
     return attr.strip(), value.strip()
 
 
-def heatmap_view(session: Any, hm: Heatmap, sort: SortKey, group: tuple[str, str] | None) -> Any:
+def heatmap_view(
+    session: Any, snap: Snapshot, hm: Heatmap, sort: SortKey, group: tuple[str, str] | None
+) -> HeatmapView:
     """The service's heatmap as the page's view model (units from the stored curriculum)."""
-    skill_ids = [s.skill_id for s in hm.skills]
-    units = units_from_data(current_curriculum_data(session), skill_ids)
+    units = units_for(session, snap)
     unit_of = {s: u.name for u in units for s in u.skills}
     skills = [
         HeatSkill(s.skill_id, s.skill_name, unit_of.get(s.skill_id, "Other"), s.threshold)
@@ -92,7 +101,7 @@ def class_page(
     wanted = _subgroup_key(group or None)
     api_group = f"{wanted[0]}:{wanted[1]}" if wanted else None
     hm = heatmap.class_heatmap(session, runtime, user, class_id, api_group)
-    view = heatmap_view(session, hm, sort, wanted)
+    view = heatmap_view(session, runtime.cache.get(session), hm, sort, wanted)
     names = {s.skill_id: s.skill_name for s in hm.skills}
     return render(
         request,
@@ -102,6 +111,7 @@ def class_page(
             "active": "classes",
             "hm": hm,
             "view": view,
+            "starts": unit_starts(view.skills),
             "group": group or "",
             "group_options": [(g.replace("=", ":", 1), g) for g in view.subgroups],
             "skill_names": names,

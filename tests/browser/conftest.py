@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,8 +63,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
+@contextmanager
+def running_server() -> Iterator[LiveServer]:
+    """The real app on a free loopback port with a fresh seeded database, then cleaned up."""
     data_dir = Path(tempfile.mkdtemp(prefix="pathways-browser-"))
     settings = load_settings(
         data_dir=data_dir,
@@ -95,12 +97,28 @@ def live_server() -> Iterator[LiveServer]:
             time.sleep(0.1)
     else:
         raise RuntimeError("test server did not start within 20 s")
-    yield LiveServer(base, runtime, seeded)
-    server.should_exit = True
-    thread.join(timeout=10)
-    runtime.jobs.shutdown()
-    runtime.engine.dispose()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    try:
+        yield LiveServer(base, runtime, seeded)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        runtime.jobs.shutdown()
+        runtime.engine.dispose()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """Shared by the journeys that do not change the whole school's state."""
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def own_server() -> Iterator[LiveServer]:
+    """A server of its own, for a journey that changes everyone's state (activating a refit)."""
+    with running_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

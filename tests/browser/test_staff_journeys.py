@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer, log_in
 from tests.browser.pilot import Pilot
@@ -157,10 +157,12 @@ def test_designer_creates_an_item_with_inline_errors_then_edits_it(
 
 
 def test_designer_sees_the_graph_and_runs_a_refit_to_activation(
-    pilot: Pilot, live_server: LiveServer
+    page: Page, own_server: LiveServer, request: pytest.FixtureRequest
 ) -> None:
+    # Activation recomputes every student's mastery: this journey gets its own server.
+    live_server = own_server
+    pilot = Pilot(page, own_server.base_url, request.node.name)
     log_in(pilot, live_server.seeded.designer)
-    page = pilot.page
     page.get_by_role("link", name="Skill graph").click()
     pilot.arrive("whole graph")
     with live_server.runtime.session() as s:
@@ -193,6 +195,7 @@ def test_designer_sees_the_graph_and_runs_a_refit_to_activation(
     pilot.arrive("activated")
     expect(page.locator(".notice.success")).to_contain_text("Activated")
     expect(page.locator(".badge.ok", has_text="active")).to_be_visible()
+    pilot.finish()
 
 
 def test_login_errors_role_guard_and_redirect_back(pilot: Pilot, live_server: LiveServer) -> None:
