@@ -27,6 +27,22 @@ CHECKBOXES = (
     "answer_improper_fraction",
 )
 GENERAL = "_general"
+FIELD_LABELS: dict[str, str] = {
+    "id": "Item id",
+    "skills": "Skills",
+    "type": "Answer type",
+    "prompt": "Question",
+    "hints": "Hints",
+    "solution": "Worked solution",
+    "difficulty": "Difficulty",
+    "answer_choices": "Choices",
+    "answer_correct": "Correct choice",
+    "answer_value": "Value",
+    "answer_tolerance": "Tolerance",
+    "answer_unit": "Unit word",
+    "answer_fraction": "Fraction",
+    "answer_accepted": "Accepted answers",
+}
 
 
 def _lines(text: str) -> list[str]:

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from api.deps import RuntimeDep, SessionDep
 from api.pages.item_form import (
-    CHECKBOXES,
     DIFFICULTIES,
+    FIELD_LABELS,
     GENERAL,
     ITEM_TYPES,
     NEW_ITEM_DEFAULTS,
@@ -124,7 +124,7 @@ def _editor(
             "difficulties": DIFFICULTIES,
             "skills": [(s, snap.skill_names[s]) for s in snap.skills],
             "stats": stats,
-            "checkboxes": CHECKBOXES,
+            "field_labels": FIELD_LABELS,
         },
         status_code=status_code,
     )

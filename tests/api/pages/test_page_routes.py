@@ -207,3 +207,29 @@ def test_designer_fit_status_is_json_for_the_poller(browser: TestClient, world: 
     page = browser.get("/designer/fits")
     refused = browser.post("/designer/fits", data={"csrf_token": csrf_of(page.text)})
     assert refused.status_code == 409 and "nothing to fit" in refused.text
+
+
+def test_item_form_errors_are_shown_at_their_fields_and_nothing_is_saved(
+    browser: TestClient, world: World
+) -> None:
+    sign_in(browser, "design")
+    page = browser.get("/designer/items/new")
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "id": "new-num",
+        "skills": "equiv",
+        "type": "numeric",
+        "prompt": "",
+        "answer_value": "0.5",
+        "answer_tolerance": "-1",
+    }
+    reply = browser.post("/designer/items/new", data=form)
+    assert reply.status_code == 422
+    assert 'href="#prompt">Question:' in reply.text
+    assert re.search(r'id="answer_tolerance-error">[^<]*tolerance must be', reply.text)
+    assert 'name="id" value="new-num"' in reply.text
+    assert browser.get("/designer/items/new-num").status_code == 404
+    fixed = browser.post(
+        "/designer/items/new", data={**form, "prompt": "1/2 =", "answer_tolerance": ""}
+    )
+    assert fixed.status_code == 303 and fixed.headers["location"] == "/designer?saved=new-num"
