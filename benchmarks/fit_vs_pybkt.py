@@ -24,6 +24,9 @@ Protocol:
   (`engine.pybkt_compat.pybkt_random_starts`, untimed): `ours_auc_pybkt_starts`
   then equals pyBKT's AUC up to rounding, separating the engine from the luck
   of the start.
+- `--start-draws N` (default 20, untimed): the mean AUC of N one-restart fits
+  from our random starts and from pyBKT's, both with our EM; a sharper answer
+  to "is the start distribution as good as pyBKT's" than a few timed seeds.
 - Scoring: P(correct) before each test response; responses on skills that
   never occur in training are left out for both engines (pyBKT's `evaluate`
   skips them too), their count is reported as `dropped`.
@@ -163,6 +166,9 @@ class Row:
     pybkt_fit_s_by_seed: list[float] = field(default_factory=list)
     ours_validated_load_s: float = float("nan")
     ours_auc_pybkt_starts: float | None = None
+    start_draws: int = 0
+    ours_auc_many_starts: float | None = None
+    pybkt_auc_many_starts: float | None = None
 
 
 @dataclass
@@ -178,12 +184,38 @@ def _scores(y: NDArray[np.int8], p: NDArray[np.float64]) -> tuple[float, float]:
     return auc(y, p), rmse(y, p)
 
 
+def many_starts_auc(splits: list[Split], forgets: bool, draws: int) -> tuple[float, float]:
+    """Mean AUC over `draws` seeds of one-restart fits, untimed, with our EM (which
+    reproduces pyBKT's EM exactly): from our random starts, and from pyBKT's."""
+    y = np.concatenate([s.test_responses.correct for s in splits])
+    trains = [frame_to_responses(s.train) for s in splits]
+    means = []
+    for pybkt_starts in (False, True):
+        aucs = []
+        for seed in range(draws):
+            p = []
+            for split, train in zip(splits, trains, strict=True):
+                initial = (
+                    pybkt_random_starts(split.train, seed, forgets=forgets)
+                    if pybkt_starts
+                    else None
+                )
+                fitter = BKTFitter(forgets=forgets, random_state=seed).fit(train, initial=initial)
+                p.append(predict(fitter.params_, split.test_responses))
+            pc = np.concatenate(p)
+            ok = ~np.isnan(pc)
+            aucs.append(auc(y[ok], pc[ok]))
+        means.append(float(np.mean(aucs)))
+    return means[0], means[1]
+
+
 def run_dataset(
     name: str,
     splits: list[Split],
     restarts: int,
     seeds: list[int],
     validated_load: Callable[[], object],
+    start_draws: int = 0,
 ) -> list[Row]:
     rows = []
     y = np.concatenate([s.test_responses.correct for s in splits])
@@ -228,6 +260,7 @@ def run_dataset(
                 flush=True,
             )
         peak = max(ours_peak_mb(s.train, forgets, restarts) for s in splits)
+        many = many_starts_auc(splits, forgets, start_draws) if start_draws else (None, None)
         o_t, p_t = statistics.median(ours_t), statistics.median(theirs_t)
         rows.append(
             Row(
@@ -251,6 +284,9 @@ def run_dataset(
                 pybkt_fit_s_by_seed=theirs_t,
                 ours_validated_load_s=min(load_times),
                 ours_auc_pybkt_starts=float(np.mean(same_start_auc)) if same_start_auc else None,
+                start_draws=start_draws,
+                ours_auc_many_starts=many[0],
+                pybkt_auc_many_starts=many[1],
             )
         )
     return rows
@@ -321,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--restarts", type=int, default=1, help="random restarts, both engines")
     parser.add_argument("--seeds", type=int, default=5, help="fits per engine (seeds 0..n-1)")
     parser.add_argument("--datasets", default="ct,assistments", help="comma-separated subset")
+    parser.add_argument(
+        "--start-draws",
+        type=int,
+        default=20,
+        help="untimed: mean AUC over this many random starts, ours vs pyBKT's (0: skip)",
+    )
     args = parser.parse_args(argv)
     check_compiled_pybkt()
     seeds = list(range(args.seeds))
@@ -338,17 +380,32 @@ def main(argv: list[str] | None = None) -> int:
             args.restarts,
             seeds,
             lambda: from_frame(whole, mapping),
+            args.start_draws,
         )
     if "assistments" in wanted:
         splits, whole = assistments_split()
         rows += run_dataset(
-            "ASSISTments 2009", splits, args.restarts, seeds, lambda: from_frame(whole, mapping)
+            "ASSISTments 2009",
+            splits,
+            args.restarts,
+            seeds,
+            lambda: from_frame(whole, mapping),
+            args.start_draws,
         )
     print()
     print("fit s: median over seeds, DataFrame -> fitted parameters (CV: sum over folds);")
     print("AUC/RMSE: mean over seeds; same-start AUC: ours fitted from pyBKT's own random starts")
     print("numba JIT warmed before timing; ours MB: tracemalloc peak of our fit")
     print(table(rows))
+    if args.start_draws:
+        print()
+        print(f"random-start check: mean test AUC over {args.start_draws} one-restart fits, our EM")
+        print("from our random starts vs from pyBKT's (our EM reproduces pyBKT's from its starts)")
+        for r in rows:
+            print(
+                f"  {r.dataset:<20} {r.variant:<12} ours starts {r.ours_auc_many_starts:.4f}"
+                f"  pyBKT starts {r.pybkt_auc_many_starts:.4f}"
+            )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
