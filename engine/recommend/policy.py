@@ -1,0 +1,382 @@
+"""The next-item recommender: fill prerequisite gaps, then learn at the frontier.
+
+Each call classifies every skill in scope (the goal skills and everything they build on)
+from the student's effective mastery (see evidence.py) and ranks candidates:
+
+1. gap      - a struggling skill C (a wrong run, low mastery after several attempts, or
+              wheel-spinning) with an unmastered prerequisite: go to the weakest one (and
+              further down while that one is itself locked) until it is mastered;
+2. return   - C again, once the prerequisite practised since C's last failure is mastered;
+3. review   - a mastered skill whose mastery has decayed below the review threshold;
+4. frontier / practice - unlocked, unmastered skills (every prerequisite at least
+              `unlock_threshold` likely known), scored by the expected chance of learning
+              it on this attempt: (1 - mastery) * learn * prod(prerequisite mastery),
+              with a push to stay on the skill just answered wrongly;
+5. review   - quick checks of mastered skills, least certain first (only as alternatives,
+              or when everything in scope is mastered).
+
+A skill is never practised once its effective mastery reaches its threshold (0.95),
+except as a review. Within a skill the item is the one whose predicted P(correct) is
+nearest `target_p_correct`, avoiding items answered in the last `recent_items` answers.
+Ties break by curriculum order, then by a hash of (random_state, step, item), so the same
+state always yields the same answer. A call costs one pass over the graph plus the items
+of the three chosen skills.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from engine.params import ModelParams, SkillParams
+from engine.recommend import reasons
+from engine.recommend.evidence import Beliefs, compute_beliefs
+from engine.recommend.graph import SkillGraph
+from engine.recommend.profile import PriorProfile
+from engine.recommend.recommendation import Kind, Recommendation
+from engine.recommend.settings import RecommenderSettings
+from engine.recommend.state import StudentState
+from engine.trace import Update
+
+_MASTERED, _DUE, _OPEN = 0, 1, 2
+_PRIORITY: dict[Kind, int] = {"gap": 0, "return": 1, "review": 2, "frontier": 3, "practice": 3}
+_CHECK_PRIORITY = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _ItemRow:
+    item_id: str
+    guess: float
+    slip: float
+    shift: float  # logit shift from difficulty (0 when the model has per-item guess/slip)
+    hash: int
+
+
+@dataclass(slots=True)
+class _Candidate:
+    skill: str
+    kind: Kind
+    priority: int
+    score: float
+    related: str | None = None
+    decayed: bool = False
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1.0 - 1e-9)
+    return math.log(p / (1.0 - p))
+
+
+class Recommender:
+    """Recommends the next item (plus two alternatives) for one student's state.
+
+    Stateless between calls: everything about the student lives in `StudentState`, so one
+    instance serves every student of a curriculum and model version.
+    """
+
+    def __init__(
+        self,
+        graph: SkillGraph,
+        params: ModelParams | Mapping[str, SkillParams],
+        settings: RecommenderSettings | None = None,
+        random_state: int = 0,
+    ) -> None:
+        skill_params = params.skills if isinstance(params, ModelParams) else params
+        missing = [s for s in graph.skills if s not in skill_params]
+        if missing:
+            raise ValueError(f"no BKT parameters for skill(s) {missing} of the skill graph")
+        self.graph = graph
+        self.params: dict[str, SkillParams] = {s: skill_params[s] for s in graph.skills}
+        self.settings = settings if settings is not None else RecommenderSettings()
+        self.random_state = int(random_state)
+        self._items: dict[str, tuple[_ItemRow, ...]] = {s: self._item_rows(s) for s in graph.skills}
+        # Items with the same guess, slip and difficulty shift share one prediction.
+        self._bands: dict[str, list[tuple[tuple[float, float, float], list[_ItemRow]]]] = {}
+        for s, rows in self._items.items():
+            bands: dict[tuple[float, float, float], list[_ItemRow]] = {}
+            for row in rows:
+                bands.setdefault((row.guess, row.slip, row.shift), []).append(row)
+            self._bands[s] = list(bands.items())
+        self._scopes: dict[frozenset[str], tuple[str, ...]] = {}
+        st = self.settings
+        self._thr = {s: st.threshold(s) for s in graph.skills}
+        self._bar = {s: st.unlock(s) for s in graph.skills}
+        self._forget = {s: self.params[s].forget for s in graph.skills}
+        self._pre = {
+            s: tuple(p for p in graph.prerequisites(s) if self._items[p]) for s in graph.skills
+        }
+        self._profile = PriorProfile(graph.skills, self.params, self.settings.student_spread)
+
+    def _item_rows(self, skill: str) -> tuple[_ItemRow, ...]:
+        p = self.params[skill]
+        items = self.graph.items(skill)
+        rated = [it.difficulty for it in items if it.difficulty is not None]
+        lo, hi = (min(rated), max(rated)) if rated else (0.0, 0.0)
+        span = self.settings.difficulty_logit_span
+        rows = []
+        for it in items:
+            shift = 0.0
+            has_own = it.item_id in p.item_guess or it.item_id in p.item_slip
+            if it.difficulty is not None and hi > lo and not has_own:
+                shift = -span * ((it.difficulty - lo) / (hi - lo) - 0.5)
+            rows.append(
+                _ItemRow(
+                    item_id=it.item_id,
+                    guess=p.guess_for(it.item_id),
+                    slip=p.slip_for(it.item_id),
+                    shift=shift,
+                    hash=zlib.crc32(it.item_id.encode()),
+                )
+            )
+        return tuple(rows)
+
+    # --- the service's two calls -------------------------------------------------------
+
+    def observe(self, state: StudentState, item_id: str, correct: bool) -> Update:
+        """Record an answer in `state` (BKT update of the item's skill)."""
+        skill = self.graph.skill_of(item_id)
+        return state.record(skill, item_id, correct, self.params[skill])
+
+    def recommend(
+        self, state: StudentState, goal: str | Iterable[str] | None = None, n: int = 3
+    ) -> list[Recommendation]:
+        """Up to `n` distinct items, best first; empty only if no skill in scope has items."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        beliefs = self.beliefs(state)
+        ranked = self._rank(state, beliefs, self._scope(goal))
+        out: list[Recommendation] = []
+        used: set[str] = set()
+        salt = zlib.crc32(f"{self.random_state}:{state.step}".encode())
+        for cand in ranked:
+            if len(out) >= n:
+                break
+            item, p = self._pick_item(state, beliefs, cand.skill, used, salt)
+            if item is None:
+                continue
+            used.add(item)
+            out.append(self._explain(state, beliefs, cand, item, p))
+        # Fewer than n skills to offer: more items of the offered skills, best skill first.
+        for rec in list(out):
+            if len(out) >= n:
+                break
+            cand = next(c for c in ranked if c.skill == rec.skill_id)
+            while len(out) < n:
+                item, p = self._pick_item(state, beliefs, cand.skill, used, salt)
+                if item is None:
+                    break
+                used.add(item)
+                out.append(self._explain(state, beliefs, cand, item, p))
+        return out
+
+    def beliefs(self, state: StudentState) -> Beliefs:
+        s = self.settings
+        return compute_beliefs(
+            self.graph,
+            self.params,
+            state,
+            self._profile.evaluate(state),
+            implication=s.implication,
+            slowdown=s.slowdown,
+        )
+
+    # --- classification and ranking ----------------------------------------------------
+
+    def _scope(self, goal: str | Iterable[str] | None) -> tuple[str, ...]:
+        if goal is None:
+            key = frozenset(self.graph.skills)
+        elif isinstance(goal, str):
+            key = frozenset((goal,))
+        else:
+            key = frozenset(goal)
+        scope = self._scopes.get(key)
+        if scope is None:
+            unknown = sorted(g for g in key if g not in self.graph)
+            if unknown:
+                raise ValueError(f"goal names unknown skill(s) {unknown}")
+            closure = self.graph.closure(key)
+            scope = tuple(s for s in self.graph.order if s in closure)
+            self._scopes[key] = scope
+        return scope
+
+    def _status(self, state: StudentState, b: Beliefs, skill: str) -> int:
+        threshold = self._thr[skill]
+        if b.effective[skill] >= threshold:
+            return _MASTERED
+        forget = self._forget[skill]
+        if forget <= 0.0 or skill in b.suspected_by:
+            return _OPEN
+        elsewhere = state.opportunities_since(skill)
+        if not elsewhere:
+            return _OPEN
+        keep = (1.0 - forget) ** elsewhere
+        if keep > 0.0 and b.own[skill] / keep >= threshold:
+            # Mastered when last practised; only forgetting has lowered it since.
+            return _DUE if b.own[skill] < self.settings.review_threshold else _MASTERED
+        return _OPEN
+
+    def _unlocked(self, skill: str, status: Mapping[str, int], b: Beliefs) -> bool:
+        eff, bar = b.effective, self._bar
+        # Prerequisites without items cannot be practised, so they never hold anyone back.
+        return all(status[p] == _MASTERED or eff[p] >= bar[p] for p in self._pre[skill])
+
+    def _struggling(self, state: StudentState, b: Beliefs, skill: str) -> bool:
+        rec = state.skills.get(skill)
+        if rec is None:
+            return False
+        s = self.settings
+        return (
+            len(rec.fail_steps) >= s.struggle_streak
+            or (rec.attempts >= s.struggle_attempts and b.own[skill] < s.struggle_mastery)
+            or rec.attempts >= s.wheel_spin_attempts
+        )
+
+    def _weakest(self, skills: Iterable[str], b: Beliefs) -> str | None:
+        best: str | None = None
+        for p in skills:  # prerequisites come in curriculum order: ties keep the earliest
+            if best is None or b.effective[p] < b.effective[best]:
+                best = p
+        return best
+
+    def _rank(self, state: StudentState, b: Beliefs, scope: tuple[str, ...]) -> list[_Candidate]:
+        graph = self.graph
+        status = {s: self._status(state, b, s) for s in graph.order}
+        cands: dict[str, _Candidate] = {}
+        last_skill = state.last_skill
+
+        def offer(c: _Candidate) -> None:
+            old = cands.get(c.skill)
+            if old is None or (c.priority, -c.score) < (old.priority, -old.score):
+                cands[c.skill] = c
+
+        for s in scope:
+            if not self._items[s]:
+                continue
+            st = status[s]
+            eff = b.effective[s]
+            if st == _MASTERED:
+                # Quick checks: most likely forgotten-or-never-known first (optimal search),
+                # growing with the time since last practice so that no skill starves.
+                since = state.opportunities_since(s)
+                stale = float(state.step if since is None else since)
+                offer(_Candidate(s, "review", _CHECK_PRIORITY, (1.0 - b.own[s]) * (1.0 + stale)))
+                continue
+            if st == _DUE:
+                offer(_Candidate(s, "review", _PRIORITY["review"], 1.0 - b.own[s], decayed=True))
+                continue
+            rec = state.skills.get(s)
+            if self._struggling(state, b, s):
+                gap = self._weakest(
+                    (
+                        p
+                        for p in self._pre[s]
+                        if status[p] != _MASTERED and b.effective[p] < self._thr[p]
+                    ),
+                    b,
+                )
+                if gap is not None:
+                    while not self._unlocked(gap, status, b):
+                        deeper = self._weakest(
+                            (
+                                p
+                                for p in self._pre[gap]
+                                if status[p] != _MASTERED and b.effective[p] < self._bar[p]
+                            ),
+                            b,
+                        )
+                        if deeper is None:
+                            break
+                        gap = deeper
+                    offer(_Candidate(gap, "gap", _PRIORITY["gap"], 1.0 - b.effective[gap], s))
+                    continue
+            if not self._unlocked(s, status, b):
+                continue
+            if rec is not None and rec.fail_steps:
+                last_fail = rec.fail_steps[-1]
+                detour = [p for p in graph.prerequisites(s) if state.last_step(p) > last_fail]
+                if detour:
+                    filled = max(detour, key=state.last_step)
+                    offer(_Candidate(s, "return", _PRIORITY["return"], 1.0 - eff, filled))
+                    continue
+            score = (1.0 - eff) * self.params[s].learn
+            for p in self._pre[s]:
+                score *= b.effective[p]
+            if s == last_skill and rec is not None and rec.fail_steps:
+                score *= 2.0  # keep going on the skill being learnt right now
+            kind: Kind = "frontier" if rec is None else "practice"
+            offer(_Candidate(s, kind, _PRIORITY[kind], score))
+
+        pos = graph.position
+        return sorted(cands.values(), key=lambda c: (c.priority, -c.score, pos[c.skill]))
+
+    # --- items and explanations --------------------------------------------------------
+
+    def _pick_item(
+        self, state: StudentState, b: Beliefs, skill: str, used: set[str], salt: int
+    ) -> tuple[str | None, float]:
+        m = b.effective[skill]
+        target = self.settings.target_p_correct
+        horizon = state.step - self.settings.recent_items
+        best_key: tuple[int, int, float, int] | None = None
+        best: tuple[str | None, float] = (None, 0.0)
+        seen = state.item_seen
+        for (guess, slip, shift), rows in self._bands[skill]:
+            p = m * (1.0 - slip) + (1.0 - m) * guess
+            if shift:
+                p = 1.0 / (1.0 + math.exp(-(_logit(p) + shift)))
+            distance = abs(p - target)
+            for row in rows:
+                if row.item_id in used:
+                    continue
+                last = seen.get(row.item_id, -1)
+                recent = 1 if last >= 0 and last >= horizon else 0
+                key = (
+                    recent,
+                    last if recent else 0,
+                    distance,
+                    ((row.hash ^ salt) * 0x9E3779B1) & 0xFFFFFFFF,
+                )
+                if best_key is None or key < best_key:
+                    best_key, best = key, (row.item_id, p)
+        return best
+
+    def _explain(
+        self, state: StudentState, b: Beliefs, c: _Candidate, item: str, p: float
+    ) -> Recommendation:
+        g, s = self.graph, c.skill
+        name = g.name(s)
+        if c.kind == "gap":
+            assert c.related is not None
+            reason = reasons.gap(name, g.name(c.related))
+        elif c.kind == "return":
+            assert c.related is not None
+            reason = reasons.return_to(name, g.name(c.related))
+        elif c.kind == "review":
+            reason = reasons.review(name, decayed=c.decayed)
+        elif c.kind == "frontier":
+            pres = [q for q in g.prerequisites(s) if self._items[q]]
+            strongest = max(pres, key=b.effective.__getitem__) if pres else None
+            reason = reasons.frontier(name, g.name(strongest) if strongest else None)
+        else:
+            reason = reasons.practice(
+                name,
+                b.effective[s],
+                almost_there=self.settings.almost_there,
+                fail_streak=state.fail_streak(s),
+            )
+        numbers = {
+            "mastery": b.own[s],
+            "bkt_mastery": state.mastery(s, self.params[s]),
+            "effective_mastery": b.effective[s],
+            "p_correct": p,
+            "attempts": float(state.attempts(s)),
+            "correct": float(state.correct_count(s)),
+            "threshold": self.settings.threshold(s),
+        }
+        if c.related is not None:
+            numbers["related_mastery"] = b.effective[c.related]
+        return Recommendation(
+            item_id=item, skill_id=s, kind=c.kind, reason=reason, numbers=numbers, related=c.related
+        )

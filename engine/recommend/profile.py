@@ -1,0 +1,137 @@
+"""Student-level calibration of BKT priors: what the rest of the profile says about a skill.
+
+Per-skill BKT gives every student the same prior, but students differ: one who already
+knows most of the unit probably knows the untested skill too. We model that with one
+latent number per student, a shift theta on the logit of every skill's prior,
+theta ~ Normal(0, spread**2), and integrate it out on a fixed grid:
+
+    P(known at start | theta) = sigmoid(logit(q_s) + theta)
+
+where q_s is chosen so that averaging over theta gives back the model's prior exactly
+(with no answers yet nothing changes). Each practised skill contributes the likelihood of
+its answers under "known at start" and "unknown at start" (`StudentState.start_likelihoods`,
+learning and forgetting already accounted for), so theta's posterior comes from the whole
+profile in one vectorised step. A skill's calibrated prior is the mean over that posterior
+leaving its own answers out (they enter once, through its own BKT filter). spread = 0
+switches this off and gives plain per-skill BKT.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.params import SkillParams
+from engine.recommend.state import StudentState
+
+GRID_POINTS = 25
+_EPS = 1e-6
+
+
+def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-x))
+    return out
+
+
+def _centred_logit(prior: float, theta: NDArray[np.float64], w: NDArray[np.float64]) -> float:
+    """The logit q with E_theta[sigmoid(q + theta)] = prior (bisection; monotone in q)."""
+    lo, hi = -40.0, 40.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if float(w @ _sigmoid(mid + theta)) < prior:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """Per skill, aligned with `PriorProfile.skills`."""
+
+    priors: list[float]  # calibrated prior (leave-own-answers-out for practised skills)
+    own: list[float]  # BKT P(known now) under that prior, decayed for forgetting
+    learned: list[float]  # P(unknown before the first answer and known now)
+
+
+class PriorProfile:
+    """Precomputed grid for one skill list, parameter set and spread."""
+
+    def __init__(
+        self, skills: Sequence[str], params: Mapping[str, SkillParams], spread: float
+    ) -> None:
+        if not math.isfinite(spread) or spread < 0.0:
+            raise ValueError(f"spread must be finite and >= 0, got {spread!r}")
+        self.skills = tuple(skills)
+        self.index = {s: i for i, s in enumerate(self.skills)}
+        self.params = params
+        self.spread = float(spread)
+        z = np.linspace(-3.0, 3.0, GRID_POINTS)
+        w = np.exp(-0.5 * z * z)
+        self._logw = np.log(w / w.sum())
+        self._w = w / w.sum()
+        self._theta = self.spread * z
+        self._tables: dict[str | None, NDArray[np.float64]] = {}
+        self._forget = np.array([params[s].forget for s in self.skills], dtype=np.float64)
+
+    def _table(self, student_class: str | None) -> NDArray[np.float64]:
+        """P(known at start | theta) per skill (rows) and grid point (columns)."""
+        table = self._tables.get(student_class)
+        if table is None:
+            rows = []
+            for s in self.skills:
+                prior = min(max(self.params[s].prior_for(student_class), _EPS), 1.0 - _EPS)
+                q = _centred_logit(prior, self._theta, self._w)
+                rows.append(_sigmoid(q + self._theta))
+            table = np.array(rows)
+            self._tables[student_class] = table
+        return table
+
+    def evaluate(self, state: StudentState) -> ProfileView:
+        """Calibrated priors, and each skill's BKT belief under its calibrated prior.
+
+        Vectorised over skills and grid points: the recommender calls this on every answer.
+        """
+        table = self._table(state.student_class)
+        practised = [(self.index[s], r) for s, r in state.skills.items() if s in self.index]
+        if not practised:
+            priors = table @ self._w
+            values = priors.tolist()
+            return ProfileView(values, list(values), [0.0] * len(values))
+        rows = np.fromiter((i for i, _ in practised), dtype=np.intp, count=len(practised))
+        paths = np.array([r.paths for _, r in practised])  # (n, 4): kk, ku, uk, uu
+        l1 = paths[:, 0] + paths[:, 1]
+        l0 = paths[:, 2] + paths[:, 3]
+        p = table[rows]  # (n, grid)
+        if self.spread == 0.0:
+            priors = table @ self._w
+            mine = priors[rows]
+        else:
+            loglik = np.log(np.maximum(l0[:, None] + p * (l1 - l0)[:, None], 1e-300))
+            total = self._logw + loglik.sum(axis=0)
+            w_all = np.exp(total - total.max())
+            priors = table @ (w_all / w_all.sum())
+            loo = total - loglik  # leave each skill's own answers out
+            loo = np.exp(loo - loo.max(axis=1, keepdims=True))
+            mine = (loo * p).sum(axis=1) / loo.sum(axis=1)
+            priors[rows] = mine
+        # Forgetting since the last answer only shrinks the "known now" parts.
+        elapsed = np.fromiter(
+            (state.step - r.last_step - 1 for _, r in practised), dtype=np.float64
+        )
+        keep = (1.0 - self._forget[rows]) ** np.maximum(elapsed, 0.0)
+        den = mine * l1 + (1.0 - mine) * l0
+        safe = np.where(den > 0.0, den, 1.0)
+        own_p = np.where(
+            den > 0.0, keep * (mine * paths[:, 0] + (1.0 - mine) * paths[:, 2]) / safe, mine
+        )
+        learned_p = np.where(den > 0.0, keep * (1.0 - mine) * paths[:, 2] / safe, 0.0)
+        own = priors.copy()
+        own[rows] = own_p
+        learned = np.zeros_like(priors)
+        learned[rows] = learned_p
+        return ProfileView(priors.tolist(), own.tolist(), learned.tolist())

@@ -1,0 +1,226 @@
+"""Simulated students on a skill graph: a generative model to compare policies on.
+
+Generative model (all draws seeded; no I/O):
+
+* Classroom (one per run): for every skill, true guess ~ U(0.10, 0.30), slip ~
+  U(0.05, 0.15) and base learn rate ~ U(0.10, 0.30). Items of a skill are exchangeable
+  (the item a policy picks does not change the outcome).
+* Student: a share c ~ U(lo, hi) of skills already known at the start, each skill
+  independently with probability c (so advanced skills can be known over gaps below),
+  and a learning ability a ~ LogNormal(0, sd). Populations differ only in (lo, hi) and
+  in the prerequisite factor phi below.
+* One attempt on skill s: if s is known the answer is correct with prob. 1 - slip(s),
+  else with prob. guess(s). If s was unknown it then becomes known with probability
+  min(1, a * learn(s) * phi ** u), u = number of direct prerequisites of s not known at
+  that moment: learning is much slower while prerequisites are missing (phi = 0.2), or
+  hardly slower at all (phi = 0.9). No forgetting (forget = 0): the end point
+  "every goal skill known" is then reached once and stays reached.
+* The tutor's model (what every policy is given): per skill BKT with the true guess,
+  slip and base learn rate, forget 0, and prior = the population's mean starting share
+  E[c]. It does not know c, a, phi or the true state.
+
+Common random numbers: each student's k-th attempt on skill s uses the same two uniforms
+(answer, learning) whichever policy is being run, so policies are compared on the same
+students with the same luck.
+
+An episode ends when every goal skill (and every prerequisite of one) is known, or at
+the cap; `attempts` counts answers until then (the cap if never).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.params import SkillParams
+from engine.recommend.baselines import Policy, goal_skills, least_recent_item
+from engine.recommend.graph import SkillGraph
+from engine.recommend.state import StudentState
+
+
+@dataclass(frozen=True, slots=True)
+class TrueSkill:
+    learn: float
+    guess: float
+    slip: float
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """Who the students are: starting share of known skills and how much prerequisites gate."""
+
+    name: str
+    known_low: float
+    known_high: float
+    prerequisite_factor: float
+    ability_sd: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.known_low <= self.known_high <= 1.0:
+            raise ValueError(f"population {self.name!r}: need 0 <= known_low <= known_high <= 1")
+        if not 0.0 <= self.prerequisite_factor <= 1.0:
+            raise ValueError(f"population {self.name!r}: prerequisite_factor must be in [0, 1]")
+        if self.ability_sd < 0.0:
+            raise ValueError(f"population {self.name!r}: ability_sd must be >= 0")
+
+    @property
+    def mean_known(self) -> float:
+        return 0.5 * (self.known_low + self.known_high)
+
+
+POPULATIONS: tuple[Population, ...] = (
+    Population("novices", known_low=0.0, known_high=0.1, prerequisite_factor=0.2),
+    Population("swiss_cheese", known_low=0.3, known_high=0.9, prerequisite_factor=0.2),
+    Population("weak_prerequisites", known_low=0.0, known_high=0.1, prerequisite_factor=0.9),
+)
+
+
+@dataclass(frozen=True)
+class Classroom:
+    """A skill graph with the true per-skill parameters of its students."""
+
+    graph: SkillGraph
+    truth: dict[str, TrueSkill]
+
+    @classmethod
+    def draw(cls, graph: SkillGraph, rng: np.random.Generator) -> Classroom:
+        truth = {
+            s: TrueSkill(
+                learn=float(rng.uniform(0.10, 0.30)),
+                guess=float(rng.uniform(0.10, 0.30)),
+                slip=float(rng.uniform(0.05, 0.15)),
+            )
+            for s in graph.skills
+        }
+        return cls(graph=graph, truth=truth)
+
+    def tutor_params(self, population: Population) -> dict[str, SkillParams]:
+        prior = min(max(population.mean_known, 1e-3), 1.0 - 1e-3)
+        return {
+            s: SkillParams(prior=prior, learn=t.learn, guess=t.guess, slip=t.slip)
+            for s, t in self.truth.items()
+        }
+
+
+@dataclass(frozen=True)
+class Student:
+    known: NDArray[np.bool_]  # starting state, indexed like graph.skills
+    ability: float
+    answer_u: NDArray[np.float64]  # (skills, cap): uniform for the k-th attempt's answer
+    learn_u: NDArray[np.float64]  # (skills, cap): uniform for the k-th attempt's learning
+
+
+def draw_student(
+    classroom: Classroom, population: Population, rng: np.random.Generator, cap: int
+) -> Student:
+    n = len(classroom.graph.skills)
+    share = rng.uniform(population.known_low, population.known_high)
+    known = rng.random(n) < share
+    ability = float(np.exp(rng.normal(0.0, population.ability_sd)))
+    return Student(
+        known=known,
+        ability=ability,
+        answer_u=rng.random((n, cap)),
+        learn_u=rng.random((n, cap)),
+    )
+
+
+class TrueState:
+    """The hidden truth during an episode. Only the oracle policy may read it."""
+
+    def __init__(self, graph: SkillGraph, known: NDArray[np.bool_]) -> None:
+        self.index = {s: i for i, s in enumerate(graph.skills)}
+        self.known = [bool(k) for k in known]
+
+    def is_known(self, skill: str) -> bool:
+        return self.known[self.index[skill]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    attempts: int  # answers until every goal skill was known (the cap if never)
+    finished: bool
+    overpractice: int  # answers on skills that were already known at the time
+    unknown_at_start: int  # goal skills (with prerequisites) not known at the start
+
+
+def run_episode(
+    classroom: Classroom,
+    population: Population,
+    student: Student,
+    policy: Policy,
+    params: dict[str, SkillParams],
+    truth: TrueState,
+    goal: Iterable[str] | None = None,
+    cap: int | None = None,
+) -> Outcome:
+    """Let `policy` teach `student` until the goal is truly mastered or `cap` answers."""
+    graph = classroom.graph
+    limit = student.answer_u.shape[1] if cap is None else cap
+    if limit > student.answer_u.shape[1]:
+        raise ValueError(f"cap {limit} exceeds the {student.answer_u.shape[1]} draws per skill")
+    idx = truth.index
+    scope = {idx[s] for s in goal_skills(graph, goal)}
+    known = truth.known
+    pre = [[idx[p] for p in graph.prerequisites(s)] for s in graph.skills]
+    skill_names = graph.skills
+    true = [classroom.truth[s] for s in skill_names]
+    phi = population.prerequisite_factor
+    ability = student.ability
+    tries = [0] * len(skill_names)
+    answer_u, learn_u = student.answer_u, student.learn_u
+    missing = sum(1 for i in scope if not known[i])
+    unknown_at_start = missing
+    state = StudentState()
+    over = 0
+    t = 0
+    while missing and t < limit:
+        item = policy.next_item(state)
+        skill = graph.skill_of(item)
+        i = idx[skill]
+        k = tries[i]
+        tries[i] = k + 1
+        ts = true[i]
+        if known[i]:
+            over += 1
+            correct = answer_u[i, k] < 1.0 - ts.slip
+        else:
+            correct = answer_u[i, k] < ts.guess
+            gaps = sum(1 for j in pre[i] if not known[j])
+            if learn_u[i, k] < ability * ts.learn * phi**gaps:
+                known[i] = True
+                if i in scope:
+                    missing -= 1
+        state.record(skill, item, bool(correct), params[skill])
+        t += 1
+    return Outcome(
+        attempts=t if not missing else limit,
+        finished=not missing,
+        overpractice=over,
+        unknown_at_start=unknown_at_start,
+    )
+
+
+class OraclePolicy:
+    """Knows the truth: always the first unknown goal skill in curriculum order.
+
+    Its prerequisites are then known, so it never over-practises; a yardstick for tests.
+    """
+
+    name = "oracle"
+
+    def __init__(
+        self, graph: SkillGraph, truth: TrueState, goal: Sequence[str] | None = None
+    ) -> None:
+        self.graph = graph
+        self.truth = truth
+        self.skills = goal_skills(graph, goal)
+
+    def next_item(self, state: StudentState) -> str:
+        for s in self.skills:
+            if not self.truth.is_known(s):
+                return least_recent_item(self.graph, state, s)
+        return least_recent_item(self.graph, state, self.skills[0])
