@@ -1,26 +1,31 @@
 """The next-item recommender: fill prerequisite gaps, then learn at the frontier.
 
-Each call classifies every skill in scope (the goal skills and everything they build on)
-from the student's effective mastery (see evidence.py) and ranks candidates:
+Each call reads the student's effective mastery of every skill (own BKT belief under a
+profile-calibrated prior, adjusted along the graph: profile.py, evidence.py), classifies
+the skills in scope (the goal skills and everything they build on) and ranks candidates:
 
-1. gap      - a struggling skill C (a wrong run, low mastery after several attempts, or
-              wheel-spinning) with an unmastered prerequisite: go to the weakest one (and
-              further down while that one is itself locked) until it is mastered;
-2. return   - C again, once the prerequisite practised since C's last failure is mastered;
-3. review   - a mastered skill whose mastery has decayed below the review threshold;
+1. gap      - a struggling skill C (`struggle_streak` wrong in a row, low mastery after
+              `struggle_attempts`, or wheel-spinning: `wheel_spin_attempts` without mastery)
+              with an unmastered prerequisite: the weakest one, or further down while that
+              one is itself locked, until it is mastered;
+2. return   - C again, once the prerequisites practised since C's last failure are mastered;
+3. review   - a mastered skill whose mastery has decayed below `review_threshold`;
 4. frontier / practice - unlocked, unmastered skills (every prerequisite at least
-              `unlock_threshold` likely known), scored by the expected chance of learning
-              it on this attempt: (1 - mastery) * learn * prod(prerequisite mastery),
-              with a push to stay on the skill just answered wrongly;
-5. review   - quick checks of mastered skills, least certain first (only as alternatives,
-              or when everything in scope is mastered).
+              `unlock_threshold` likely known), ranked by the chance this attempt teaches
+              it: (1 - mastery) * learn * prod(prerequisite mastery), doubled for the skill
+              just answered wrongly (keep going while learning). Ranking by the chance of
+              learning leaves "almost there" confirmations for later, when they are least
+              likely to be needed;
+5. review   - quick checks of mastered skills (alternatives, or all that is left when
+              everything in scope is mastered), by (1 - mastery) * (1 + answers since last
+              practised): the likeliest hidden gap first, and no skill starves.
 
-A skill is never practised once its effective mastery reaches its threshold (0.95),
-except as a review. Within a skill the item is the one whose predicted P(correct) is
-nearest `target_p_correct`, avoiding items answered in the last `recent_items` answers.
-Ties break by curriculum order, then by a hash of (random_state, step, item), so the same
-state always yields the same answer. A call costs one pass over the graph plus the items
-of the three chosen skills.
+A skill is never practised once its effective mastery reaches its threshold (0.95, or
+the skill's own), except as a review. Within a skill the item is the one whose predicted
+P(correct) is nearest `target_p_correct`, avoiding items answered in the last
+`recent_items` answers. Ties break by curriculum order, then by a hash of
+(random_state, step, item): the same state always gets the same answer. One call is one
+pass over the graph plus the items of the chosen skills.
 """
 
 from __future__ import annotations
@@ -138,6 +143,15 @@ class Recommender:
         """Record an answer in `state` (BKT update of the item's skill)."""
         skill = self.graph.skill_of(item_id)
         return state.record(skill, item_id, correct, self.params[skill])
+
+    def replay(
+        self, answers: Iterable[tuple[str, bool]], student_class: str | None = None
+    ) -> StudentState:
+        """A student's state rebuilt from their (item_id, correct) log, oldest first."""
+        state = StudentState(student_class=student_class)
+        for item_id, correct in answers:
+            self.observe(state, item_id, correct)
+        return state
 
     def recommend(
         self, state: StudentState, goal: str | Iterable[str] | None = None, n: int = 3

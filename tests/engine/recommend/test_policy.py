@@ -196,3 +196,15 @@ def test_missing_parameters_and_bad_settings_are_reported() -> None:
         RecommenderSettings(struggle_streak=0)
     with pytest.raises(ValueError, match=r"skill_thresholds\['A'\]"):
         RecommenderSettings(skill_thresholds={"A": 0.0})
+
+
+def test_replay_rebuilds_the_state_from_the_log() -> None:
+    g = chain()
+    r = Recommender(g, params_for(g), PLAIN)
+    state = StudentState(student_class="5b")
+    log = [("A0", True), ("A1", False), ("B0", True), ("A2", True)]
+    for item, correct in log:
+        r.observe(state, item, correct)
+    assert r.replay(log, student_class="5b") == state
+    with pytest.raises(KeyError, match="unknown item"):
+        r.replay([("Z0", True)])
