@@ -7,10 +7,10 @@ the services, which answer 404 for records the user may not see.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -18,10 +18,17 @@ from api.runtime import Runtime
 from api.security import TokenError, decode_access_token, password_fingerprint
 from models.users import Role, User
 
+MAX_ID = 2_147_483_647  # 32-bit: every database we support stores ids in this range
+DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="numeric id")]
+
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_runtime(request: Request) -> Runtime:
+# Cheap dependencies are `async def` so they run on the event loop: a sync dependency
+# costs a hop to the thread pool, which dominates a request that is otherwise quick.
+
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -29,7 +36,9 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """A session per request. Creating one does no I/O; closing returns its connection
+    (ending a read transaction at most), cheap enough for the event loop."""
     session = runtime.session()
     try:
         yield session
@@ -61,17 +70,20 @@ def get_current_user(session: SessionDep, runtime: RuntimeDep, token: TokenDep) 
         raise _unauthorized("account not found or deactivated")
     if password_fingerprint(user.password_hash) != claims.fingerprint:
         raise _unauthorized("password changed since this token was issued; log in again")
+    # End the read transaction: the connection goes back to the pool while the request
+    # waits for a worker thread, instead of being held across the wait.
+    session.commit()
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def require_roles(*roles: Role) -> Callable[[User], Coroutine[None, None, User]]:
     allowed = frozenset(roles) | {Role.admin}
     names = " or ".join(sorted(r.value for r in allowed))
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,

@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.pages.setup import install_pages
 from api.routes import (
@@ -61,11 +62,30 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.add_middleware(RejectNulInUrl)
     for router in API_ROUTERS:
         app.include_router(router)
     _install_error_handlers(app)
     install_pages(app)  # the web front end: page routers, /static, HTML error pages
     return app
+
+
+class RejectNulInUrl:
+    """400 for a NUL character in the path or query: no database can store or match it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query: bytes = scope.get("query_string", b"")
+            if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+                response = JSONResponse(
+                    {"detail": "NUL characters are not allowed in URLs"}, status_code=400
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(default=200, ge=1)
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
-    db_pool_size: int = Field(default=20, ge=1)
+    db_pool_size: int = Field(default=40, ge=1)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=64)
     demo_password: str | None = None

@@ -14,13 +14,18 @@ from pydantic import field_validator
 from sqlalchemy import Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
-from models.types import JSONType, UTCDateTime, utcnow
+from models.types import JSONType, UTCDateTime, no_nul, utcnow
 
 ATTRIBUTE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 
 
 class ClassroomBase(SQLModel):
     name: str = Field(min_length=1, max_length=100, unique=True, index=True)
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return no_nul(value)
 
 
 class Classroom(ClassroomBase, table=True):
@@ -62,7 +67,7 @@ def check_attributes(value: Any) -> dict[str, str]:
     for key, val in value.items():
         if not isinstance(key, str) or not re.match(ATTRIBUTE_KEY_PATTERN, key):
             raise ValueError(f"attribute name {key!r} must match {ATTRIBUTE_KEY_PATTERN}")
-        if not isinstance(val, str | int | bool) or len(str(val)) > 64:
+        if not isinstance(val, str | int | bool) or len(str(val)) > 64 or "\x00" in str(val):
             raise ValueError(f"attribute {key!r}: value must be a short string")
         out[key] = str(val).lower() if isinstance(val, bool) else str(val)
     return out
@@ -79,7 +84,7 @@ class ClassroomPublic(ClassroomBase):
 
 
 class EnrolmentCreate(SQLModel):
-    student_id: int
+    student_id: int = Field(ge=1, le=2_147_483_647)
     attributes: dict[str, str] = {}
 
     @field_validator("attributes", mode="before")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from models.responses import IDEMPOTENCY_KEY_MAX
+from models.types import no_nul
 
 MAX_ANSWER_CHARS = 200
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]+$"
@@ -51,6 +53,11 @@ class AnswerSubmit(SQLModel):
         schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
         description="Client-chosen, unique per answer (e.g. a UUID); a retry reuses it.",
     )
+
+    @field_validator("item_id", "answer")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return no_nul(value)
 
 
 class SkillMasteryChange(SQLModel):

@@ -37,3 +37,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def no_nul(value: str) -> str:
+    """Reject NUL characters: PostgreSQL cannot store them in text (or JSON) columns."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def has_nul(value: Any) -> bool:
+    """True if any string in a JSON-like value (keys included) contains a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False

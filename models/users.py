@@ -9,7 +9,7 @@ from pydantic import field_validator
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
-from models.types import UTCDateTime, utcnow
+from models.types import UTCDateTime, no_nul, utcnow
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
 
@@ -22,6 +22,8 @@ class Role(StrEnum):
 
 
 class UserBase(SQLModel):
+    """Shared account fields."""
+
     username: str = Field(
         min_length=1,
         max_length=64,
@@ -31,6 +33,11 @@ class UserBase(SQLModel):
     )
     full_name: str = Field(default="", max_length=200)
     role: Role = Field(default=Role.student)
+
+    @field_validator("full_name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return no_nul(value)
 
 
 class User(UserBase, table=True):
@@ -52,13 +59,18 @@ class UserCreate(UserBase):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("password must not be blank")
-        return value
+        return no_nul(value)
 
 
 class UserUpdate(SQLModel):
     full_name: str | None = Field(default=None, max_length=200)
     password: str | None = Field(default=None, min_length=8, max_length=200)
     is_active: bool | None = None
+
+    @field_validator("full_name", "password")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else no_nul(value)
 
 
 class UserPublic(UserBase):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep, TeacherUser
+from api.deps import AdminUser, CurrentUser, DbId, RuntimeDep, SessionDep, TeacherUser
 from api.services import classes, heatmap, users
 from models.classes import (
     ClassroomCreate,
@@ -33,17 +33,17 @@ def create_class(data: ClassroomCreate, session: SessionDep, admin: AdminUser) -
 
 
 @router.get("/{class_id}", response_model=ClassroomPublic)
-def get_class(class_id: int, session: SessionDep, user: CurrentUser) -> ClassroomPublic:
+def get_class(class_id: DbId, session: SessionDep, user: CurrentUser) -> ClassroomPublic:
     return classes.get_class(session, user, class_id)
 
 
 @router.get("/{class_id}/students", response_model=list[EnrolmentPublic])
-def class_students(class_id: int, session: SessionDep, user: CurrentUser) -> list[EnrolmentPublic]:
+def class_students(class_id: DbId, session: SessionDep, user: CurrentUser) -> list[EnrolmentPublic]:
     return classes.class_students(session, user, class_id)
 
 
 @router.post("/{class_id}/teachers/{teacher_id}", status_code=status.HTTP_204_NO_CONTENT)
-def add_teacher(class_id: int, teacher_id: int, session: SessionDep, _admin: AdminUser) -> None:
+def add_teacher(class_id: DbId, teacher_id: DbId, session: SessionDep, _admin: AdminUser) -> None:
     classes.add_teacher(session, class_id, users.get_user(session, teacher_id))
 
 
@@ -51,7 +51,7 @@ def add_teacher(class_id: int, teacher_id: int, session: SessionDep, _admin: Adm
     "/{class_id}/students", response_model=EnrolmentPublic, status_code=status.HTTP_201_CREATED
 )
 def enrol_student(
-    class_id: int, data: EnrolmentCreate, session: SessionDep, admin: AdminUser
+    class_id: DbId, data: EnrolmentCreate, session: SessionDep, admin: AdminUser
 ) -> EnrolmentPublic:
     student = users.get_user(session, data.student_id)
     classes.enrol(session, class_id, student, data.attributes)
@@ -66,7 +66,7 @@ def enrol_student(
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 def class_heatmap(
-    class_id: int,
+    class_id: DbId,
     session: SessionDep,
     runtime: RuntimeDep,
     user: TeacherUser,

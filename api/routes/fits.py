@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import DesignerUser, RuntimeDep, SessionDep
+from api.deps import DbId, DesignerUser, RuntimeDep, SessionDep
 from api.services import fits, params
 from api.services.errors import Conflict
 from api.services.replay import ReplayResult
@@ -25,14 +25,14 @@ def start_fit(
 
 
 @router.get("/{job_id}", response_model=FitJobPublic)
-def get_fit(job_id: int, session: SessionDep, _user: DesignerUser) -> FitJobPublic:
+def get_fit(job_id: DbId, session: SessionDep, _user: DesignerUser) -> FitJobPublic:
     """Progress, then the fit report and a per-skill before/after parameter comparison."""
     return fits.to_public(session, fits.get_fit_job(session, job_id))
 
 
 @router.post("/{job_id}/activate", response_model=dict[str, int])
 def activate_fit(
-    job_id: int, session: SessionDep, runtime: RuntimeDep, _user: DesignerUser
+    job_id: DbId, session: SessionDep, runtime: RuntimeDep, _user: DesignerUser
 ) -> dict[str, int]:
     """Activate the job's parameter set and recompute every student's mastery from the log."""
     job = fits.get_fit_job(session, job_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep
+from api.deps import AdminUser, CurrentUser, DbId, RuntimeDep, SessionDep
 from api.services import users
 from models.users import Role, UserCreate, UserPublic, UserUpdate
 
@@ -32,6 +32,6 @@ def create_user(
 
 @router.patch("/users/{user_id}", response_model=UserPublic)
 def update_user(
-    user_id: int, data: UserUpdate, session: SessionDep, runtime: RuntimeDep, _admin: AdminUser
+    user_id: DbId, data: UserUpdate, session: SessionDep, runtime: RuntimeDep, _admin: AdminUser
 ) -> UserPublic:
     return users.to_public(users.update_user(session, runtime, user_id, data))

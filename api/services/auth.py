@@ -60,6 +60,8 @@ def check_rate_limit(session: Session, runtime: Runtime, username: str, ip: str)
 
 def login(session: Session, runtime: Runtime, username: str, password: str, ip: str) -> Token:
     """Check the password and issue a bearer token; raise BadCredentials or RateLimited."""
+    if "\x00" in username or "\x00" in password:
+        raise BadCredentials()  # no account has such a name or password (not storable)
     check_rate_limit(session, runtime, username, ip)
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:

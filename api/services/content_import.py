@@ -46,6 +46,9 @@ def import_text(
 ) -> dict[str, Any]:
     """Validate and store; returns the report plus `kind`, `added`, `updated`, `retired`."""
     kind = kind or detect_kind(filename, text)
+    if "\x00" in text:
+        problem = Problem(Location(filename), "the file contains NUL characters (not a text file?)")
+        raise Invalid({"kind": kind, **_report(0, 0, 0, [problem])})
     if kind == "curriculum":
         parsed = parse_text(text, filename)
         report = parsed.report()

@@ -28,7 +28,7 @@ from content.problems import CurriculumError, Location, Problem
 from content.pydantic_errors import problems_from_validation
 from models.content import Item, ItemSkill, Skill
 from models.items import ItemPublic
-from models.types import utcnow
+from models.types import has_nul, utcnow
 
 
 def to_public(row: Item) -> ItemPublic:
@@ -57,7 +57,7 @@ def list_items(
 
 
 def get_item(session: Session, item_id: str) -> Item:
-    row = session.get(Item, item_id)
+    row = None if has_nul(item_id) else session.get(Item, item_id)
     if row is None:
         raise NotFound(f"no item {item_id!r}")
     return row
@@ -68,6 +68,8 @@ def _report(problems: list[Problem]) -> dict[str, Any]:
 
 
 def _parse(definition: dict[str, Any], where: str) -> ContentItem:
+    if has_nul(definition):
+        raise Invalid(_report([Problem(Location(where), "text must not contain NUL characters")]))
     try:
         return ContentItem.model_validate(definition)
     except ValidationError as exc:
