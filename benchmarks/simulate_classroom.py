@@ -202,33 +202,58 @@ def summarise(
                 "overpractice_pct": 100.0 * over / max(1.0, float(attempts.sum())),
                 "students": len(mine),
                 "unfinished": int(sum(1 for r in mine if not r[3])),
+                "per_student": attempts,  # same student order in every policy: paired
+                "in_budget": in_budget,
             }
         )
     return rows
 
 
-def checks(rows: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
-    """The issue's acceptance criteria, evaluated on the measured rows."""
+def _paired_ci(
+    ours: NDArray[Any], theirs: NDArray[Any], stat: Callable[[Any, Any], Any], seed: int
+) -> tuple[float, float]:
+    """95% percentile interval of stat(ours, theirs) resampling the same students in both."""
+    rng = np.random.default_rng([seed, 11])
+    idx = rng.integers(0, ours.shape[0], size=(2000, ours.shape[0]))
+    lo, hi = np.percentile(stat(ours[idx], theirs[idx]), [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def checks(rows: list[dict[str, Any]], seed: int = 0) -> list[tuple[str, bool, str]]:
+    """The issue's acceptance criteria, evaluated on the measured rows (paired intervals)."""
     by = {(r["population"], r["policy"]): r for r in rows}
     out = []
     pops = sorted({r["population"] for r in rows})
     if ("swiss_cheese", OURS) in by:
         ours, ml = by[("swiss_cheese", OURS)], by[("swiss_cheese", "mastery_learning")]
         saving = 100.0 * (1.0 - ours["mean_attempts"] / ml["mean_attempts"])
+        lo, hi = _paired_ci(
+            ours["per_student"],
+            ml["per_student"],
+            lambda a, b: 100.0 * (1.0 - a.mean(axis=1) / b.mean(axis=1)),
+            seed,
+        )
         out.append(
             (
                 "swiss_cheese: >= 30% fewer attempts than mastery learning",
                 saving >= 30.0,
-                f"{saving:.1f}% fewer ({ours['mean_attempts']:.1f} vs {ml['mean_attempts']:.1f})",
+                f"{saving:.1f}% fewer, 95% CI [{lo:.1f}, {hi:.1f}] "
+                f"({ours['mean_attempts']:.1f} vs {ml['mean_attempts']:.1f})",
             )
         )
         pp = ours["pct_mastered_in_budget"] - ml["pct_mastered_in_budget"]
+        lo, hi = _paired_ci(
+            ours["in_budget"].astype(float),
+            ml["in_budget"].astype(float),
+            lambda a, b: 100.0 * (a.mean(axis=1) - b.mean(axis=1)),
+            seed,
+        )
         out.append(
             (
                 "swiss_cheese: >= 10 pp more mastered within budget",
                 pp >= 10.0,
-                f"{pp:+.1f} pp ({ours['pct_mastered_in_budget']:.1f}% vs "
-                f"{ml['pct_mastered_in_budget']:.1f}%)",
+                f"{pp:+.1f} pp, 95% CI [{lo:+.1f}, {hi:+.1f}] "
+                f"({ours['pct_mastered_in_budget']:.1f}% vs {ml['pct_mastered_in_budget']:.1f}%)",
             )
         )
     for pop in pops:
@@ -365,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(format_table(rows))
     print()
-    for label, ok, detail in checks(rows):
+    for label, ok, detail in checks(rows, args.seed):
         print(f"[{'PASS' if ok else 'FAIL'}] {label}: {detail}")
     median, p99, ratio = recommend_latency(graph, job_settings(thresholds), seed=args.seed)
     print(
