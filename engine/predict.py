@@ -1,14 +1,12 @@
 """Batch prediction: P(correct) before every response, from each sequence's prior.
 
 The BKT forward filter of `engine.trace`, run by a compiled kernel over all
-(skill, student) sequences at once. One difference, on purpose: the belief is
-carried as the pair (P(unknown), P(known)), as pyBKT does, instead of one float
-P(known). After a long run of correct answers P(unknown) falls below 1e-16, a
-single float rounds mastery to exactly 1.0 and (without forgetting) can never
-register later errors, while the pair keeps P(unknown) exactly. So predict
-equals pyBKT's predictions to rounding, and `engine.trace` to ~1e-12 wherever
-its mastery stays below 1 - 1e-6 (tests/engine/test_properties.py); on
-ASSISTments 2009 the single-float form would cost about 0.015 AUC.
+(skill, student) sequences at once. The belief is carried as the pair
+(P(unknown), P(known)), as pyBKT does and as `engine.trace` does with the same
+operations, so predict, trace and the online update agree to the bit. A single
+float P(known) would round to exactly 1.0 after a long run of correct answers
+and (without forgetting) never register later errors; on ASSISTments 2009 that
+costs about 0.015 AUC.
 
 Per-item guess/slip/learn/forget and per-class priors are resolved once per
 distinct (skill, item) or (skill, class) pair, not per response.

@@ -16,7 +16,7 @@ from engine.bounds import Bounds
 from engine.fit import BKTFitter
 from engine.params import ModelParams, ParamsError, SkillParams
 from engine.predict import predict_trace
-from engine.trace import trace, update
+from engine.trace import Belief, trace, update
 from tests.factories import answers, inner_probability, model, sequences, simulated, skill_params
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -44,29 +44,25 @@ def test_a_correct_answer_never_lowers_mastery_without_forgetting(p: SkillParams
 @given(p=skill_params(), obs=answers)
 def test_batch_trace_equals_repeated_single_updates(p: SkillParams, obs: list[int]) -> None:
     t = trace(p, obs)
-    m = p.prior
+    b: float | Belief = p.prior
     for i, o in enumerate(obs):
-        u = update(p, m, bool(o))
+        u = update(p, b, bool(o))
         assert (u.p_correct, u.posterior, u.mastery) == (
             t.p_correct[i],
             t.posterior[i],
             t.mastery[i],
         )
-        m = u.mastery
+        b = u.belief
 
 
 @FAST
 @given(p=skill_params(), obs=answers)
-def test_predict_equals_trace_while_mastery_is_representable(
-    p: SkillParams, obs: list[int]
-) -> None:
-    """A single float P(known) (trace) loses P(unknown) below ~1e-16; predict keeps the
-    pair like pyBKT. Where the trace never comes within 1e-6 of 1 they agree to 1e-9."""
+def test_predict_equals_trace_to_the_bit(p: SkillParams, obs: list[int]) -> None:
+    """Both carry the belief as the pair (P(known), P(unknown)) with the same operations."""
     t = trace(p, obs)
-    assume(np.all(1.0 - t.mastery[:-1] > 1e-6) and 1.0 - p.prior > 1e-6)
     pred = predict_trace(model({"s": p}), sequences([("s", "u", obs)]))
-    np.testing.assert_allclose(pred.p_correct, t.p_correct, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(pred.mastery, t.mastery, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(pred.p_correct, t.p_correct)
+    np.testing.assert_array_equal(pred.mastery, t.mastery)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
