@@ -54,6 +54,12 @@ class AnswerSubmit(SQLModel):
         description="Client-chosen, unique per answer (e.g. a UUID); a retry reuses it.",
     )
 
+    goal: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Skill id the reply's next recommendation should work towards.",
+    )
+
     @field_validator("item_id", "answer")
     @classmethod
     def _printable(cls, value: str) -> str:

@@ -155,6 +155,8 @@ def submit_answer(
         raise Invalid(f"answer: longer than {runtime.settings.max_answer_chars} characters")
     with write_transaction(session):
         snap = runtime.cache.get(session, _lock_student(session, student_id))
+        if body.goal is not None and body.goal not in snap.graph:
+            raise Invalid(f"goal: unknown skill {body.goal!r}")
         item = snap.items.get(body.item_id)
         if item is None or item.retired or not item.skills:
             stored = _stored_reply(session, student_id, body)
@@ -226,8 +228,8 @@ def _record(
         )
         for s, up in updates.items()
     ]
-    upcoming = recommend(snap, state)
-    remember(snap, (student_id, response_id, None), upcoming)
+    upcoming = recommend(snap, state, body.goal)
+    remember(snap, (student_id, response_id, body.goal), upcoming)
     result = AnswerResult(
         recorded=True,
         response_id=response_id,

@@ -136,3 +136,22 @@ def test_unreadable_answer_is_not_recorded(
     body = reply.json()
     assert body["recorded"] is False and body["error"]
     assert written_counts(engine) == {"log": 0, "replies": 0, "mastery": 0, "states": 0}
+
+
+def test_answer_reply_follows_the_goal(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    headers = _student(session, runtime, client)
+    body = {"item_id": "eq1", "answer": "2/4", "idempotency_key": "g1", "goal": "equiv"}
+    reply = client.post("/api/practice/answers", json=body, headers=headers).json()
+    offered = [reply["next"]["recommended"], *reply["next"]["alternatives"]]
+    assert {o["skill_id"] for o in offered} == {"equiv"}
+    nxt = client.get("/api/practice/next?goal=equiv", headers=headers).json()
+    assert nxt == reply["next"]
+    bad = client.post(
+        "/api/practice/answers",
+        json={**body, "idempotency_key": "g2", "goal": "nope"},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and "nope" in bad.text
+    assert written_counts(engine)["log"] == 1
