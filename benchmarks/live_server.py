@@ -4,6 +4,8 @@ Shared by the concurrency tests and the load benchmark, so both exercise the ser
 the way it is deployed: a separate process (or several workers), real sockets, the
 settings taken from the environment. The app is given as uvicorn's import string of
 a factory ("api.main:create_app"); `env` is added to this process's environment.
+Ready means: the readiness path answers 200 and every worker has logged that its
+start-up is complete (a worker still importing would otherwise skew a benchmark).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import httpx
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
+STARTED_LINE = "Application startup complete"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,7 +65,7 @@ class LiveServer:
             "--workers",
             str(self.workers),
             "--log-level",
-            "warning",
+            "info",  # start-up lines only (no access log): we count the workers that are up
             "--no-access-log",
             *self.extra_args,
         ]
@@ -101,12 +104,21 @@ class LiveServer:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{log}")
             try:
                 reply = httpx.get(self.base_url + self.ready_path, timeout=2.0)
-                if reply.status_code == 200:
+                if reply.status_code == 200 and self.workers_up() >= self.workers:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"server not ready within {START_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
+
+    def workers_up(self) -> int:
+        """Worker processes that finished start-up (each logs this line once)."""
+        if self.log_path is None:
+            return 0
+        try:
+            return self.log_path.read_text(errors="replace").count(STARTED_LINE)
+        except OSError:
+            return 0
 
     def log_tail(self, chars: int = 4000) -> str:
         if self.log_path is None:
