@@ -171,8 +171,25 @@ def _fit(responses: Responses, desc: str, **settings: Any) -> BKTFitter:
 
 @app.command("fit")
 def fit_command(
-    data: DataArg,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the parameters (JSON).")],
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Response file (see --format); omit with --from-db.", show_default=False
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the parameters (JSON).")
+    ] = None,
+    from_db: Annotated[
+        bool,
+        typer.Option(
+            "--from-db",
+            help="Fit on the service's response log instead of a file (same as `pathways refit`).",
+        ),
+    ] = False,
+    activate: Annotated[
+        bool, typer.Option("--activate", help="With --from-db: activate the result and replay.")
+    ] = False,
     format: FormatOpt = "auto",
     forgets: ForgetsOpt = False,
     multigs: MultigsOpt = False,
@@ -189,6 +206,21 @@ def fit_command(
     multi_skill: MultiSkillOpt = "split",
 ) -> None:
     """Fit BKT parameters per skill by EM and write them as versioned JSON."""
+    if from_db:
+        if data is not None or out is not None:
+            typer.echo("error: --from-db fits the service's log; give no DATA or --out", err=True)
+            raise typer.Exit(2)
+        from cli.db import refit_command
+
+        refit_command(
+            forgets=forgets, multigs=multigs, restarts=restarts, seed=seed, activate=activate
+        )
+        return
+    if data is None or out is None:
+        typer.echo(
+            "error: give a response file DATA and --out PARAMS.json (or --from-db)", err=True
+        )
+        raise typer.Exit(2)
     with bad_input_exits():
         bounds = _bounds(bound_guess, bound_slip)
         responses, used = _load(data, format, multi_skill)

@@ -89,3 +89,22 @@ def test_refit_and_activate(seed: int) -> None:
     assert "activated parameter set 1; mastery recomputed from 60 responses" in result.output
     for skill in ("equiv", "add", "mul"):
         assert skill in result.output
+
+
+def test_fit_from_db_is_the_service_refit(seed: int) -> None:
+    assert runner.invoke(app, ["users", "list"]).exit_code == 0
+    _answers(40, seed)
+    result = runner.invoke(app, ["fit", "--from-db", "--seed", "1", "--activate"])
+    assert result.exit_code == 0, result.output
+    assert "parameter set 1" in result.output
+    assert "activated parameter set 1; mastery recomputed from 40 responses" in result.output
+
+
+def test_fit_from_db_refuses_a_file_argument(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["fit", "--from-db", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2 and "--from-db" in result.output
+
+
+def test_fit_without_data_or_from_db_is_exit_2() -> None:
+    result = runner.invoke(app, ["fit"])
+    assert result.exit_code == 2 and "--from-db" in result.output
