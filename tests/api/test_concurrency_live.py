@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,24 @@ def _derived(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...
     return mastery, states
 
 
+def _run_in_own_loop(coro: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run in a fresh thread: a session-wide Playwright (sync API) in the same
+    pytest worker keeps an event loop running in the main thread."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(coro, RUN_TIMEOUT_S))
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=target, name="concurrency-driver")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+
+
 def test_many_clients_store_each_answer_once_and_mastery_replays_exactly(
     server_settings: dict[str, str], seeded: tuple[Engine, list[int]], seed: int
 ) -> None:
@@ -210,7 +229,7 @@ def test_many_clients_store_each_answer_once_and_mastery_replays_exactly(
     usernames = {sid: f"s{n}" for n, sid in enumerate(ids)}
     server = LiveServer("api.main:create_app", env=server_settings, workers=2).start()
     try:
-        asyncio.run(asyncio.wait_for(_drive(server.base_url, usernames, tabs), RUN_TIMEOUT_S))
+        _run_in_own_loop(_drive(server.base_url, usernames, tabs))
     finally:
         server_log = server.stop()
     sent = {(s.student, s.key): s for t in tabs for s in t}
