@@ -18,6 +18,9 @@ class HeatmapSkill(SQLModel):
 class HeatmapCell(SQLModel):
     skill_id: str
     mastery: float = Field(description="BKT P(known); the prior when never practised")
+    effective: float = Field(
+        description="mastery after evidence from related skills; `mastered` is decided on it"
+    )
     attempts: int
     corrects: int
     mastered: bool

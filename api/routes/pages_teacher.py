@@ -76,9 +76,8 @@ def heatmap_view(
         tags = tuple(f"{k}={v}" for k, v in sorted(r.attributes.items()))
         people.append(HeatStudent(r.student_id, r.full_name or r.username, tags))
         for c in r.cells:
-            # Show the estimate the mastered flag is decided on (see module doc).
-            shown = getattr(c, "effective", c.mastery)
-            value = shown if c.attempts else None
+            # Show the estimate the mastered flag is decided on, so "71 ✓" cannot happen.
+            value = c.effective if c.attempts else None
             cells[(r.student_id, c.skill_id)] = CellIn(value, c.mastered, c.stuck)
 
     def href(st: HeatStudent, sk: HeatSkill) -> str:

@@ -76,6 +76,7 @@ def class_heatmap(
                     HeatmapCell(
                         skill_id=c.skill_id,
                         mastery=c.mastery,
+                        effective=c.effective,
                         attempts=c.attempts,
                         corrects=c.corrects,
                         mastered=c.mastered,

@@ -57,6 +57,22 @@ def test_cells_and_the_stuck_flag(
     assert untouched["attempts"] == 0 and untouched["mastery"] == pytest.approx(0.3)
 
 
+def test_mastered_flag_is_decided_on_the_effective_mastery_the_cell_carries(
+    client: TestClient, runtime: Runtime, klass: tuple[int, dict[str, str], list[dict[str, str]]]
+) -> None:
+    class_id, teacher, students = klass
+    for _ in range(6):
+        f.answer(client, students[0], "eq1", RIGHT["eq1"])
+    f.answer(client, students[1], "eq1", WRONG["eq1"])
+    body = client.get(f"/api/classes/{class_id}/heatmap", headers=teacher).json()
+    thresholds = {s["skill_id"]: s["threshold"] for s in body["skills"]}
+    cells = [c for r in body["students"] for c in r["cells"]]
+    assert any(c["mastered"] for c in cells)
+    for c in cells:
+        assert 0.0 <= c["effective"] <= 1.0
+        assert c["mastered"] == (c["effective"] >= thresholds[c["skill_id"]])
+
+
 def test_subgroups_by_attribute_and_by_value(
     client: TestClient, klass: tuple[int, dict[str, str], list[dict[str, str]]]
 ) -> None:
