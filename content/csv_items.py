@@ -154,8 +154,9 @@ def _item_data(row: dict[str, str]) -> dict[str, Any]:
 
 
 def _read_text(path_or_text: str | os.PathLike[str]) -> tuple[str | None, str]:
-    """(file name or None, text). A str with a newline is CSV text, otherwise a path."""
-    if isinstance(path_or_text, str) and "\n" in path_or_text:
+    """(file name or None, text). A str is always CSV text and only a Path (os.PathLike)
+    is read from disk, so an uploaded one-line file can never name a server file."""
+    if isinstance(path_or_text, str):
         return None, path_or_text
     path = Path(path_or_text)
     try:

@@ -68,7 +68,7 @@ def import_text(
         items: list[Any] = []
         try:
             # Always hand over text with a newline: content reads a newline-free str as a path.
-            located, problems = parse_item_csv(text if "\n" in text else text + "\n", base)
+            located, problems = parse_item_csv(text, base)
             items = [li.value for li in located]
             if not problems:
                 merge_items(base, items, source=filename)

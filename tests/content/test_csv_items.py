@@ -111,3 +111,11 @@ def test_header_problems(cur: Curriculum) -> None:
 def test_unreadable_file_raises_curriculum_error(cur: Curriculum, tmp_path: Path) -> None:
     with pytest.raises(CurriculumError, match="cannot read file"):
         load_item_csv(tmp_path / "missing.csv", cur)
+
+
+def test_a_one_line_str_is_text_never_a_server_path(cur: Curriculum, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("item_id,skill_ids,type,prompt,answer\n")
+    items, problems = parse_item_csv(str(secret), cur)
+    assert items == []
+    assert any("missing required column" in p.message for p in problems)
