@@ -166,12 +166,16 @@ def login_all(base_url: str, usernames: dict[str, int]) -> list[Student]:
 # Measuring
 
 
-def group_cpu_seconds(pgid: int | None) -> float:
-    """CPU time (user + system) of every live process in the process group."""
-    if pgid is None:
+def tree_cpu_seconds(root: int | None) -> float:
+    """CPU time (user + system) of a live process and all its live descendants.
+
+    By parentage, not process group: PostgreSQL backends call setsid().
+    """
+    if root is None:
         return 0.0
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    parent: dict[int, int] = {}
+    cpu: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -181,8 +185,16 @@ def group_cpu_seconds(pgid: int | None) -> float:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])
+        cpu[pid] = int(fields[11]) + int(fields[12])
+    total = 0
+    for pid, ticks_used in cpu.items():
+        p = pid
+        while p > 1 and p != root:
+            p = parent.get(p, 0)
+        if p == root:
+            total += ticks_used
     return total / ticks
 
 
@@ -222,7 +234,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 def run_clients(
     pool: ProcessPoolExecutor,
     server: LiveServer,
-    db_pgid: int | None,
+    db_pid: int | None,
     students: list[Student],
     phase_args: dict[str, Any],
     answers: dict[str, tuple[str, str]],
@@ -232,14 +244,14 @@ def run_clients(
     assert server.process is not None
     phase = Phase(start=time.time() + START_DELAY_S, **phase_args)
     shares = [students[i::processes] for i in range(processes)]
-    cpu0 = group_cpu_seconds(server.process.pid), group_cpu_seconds(db_pgid)
+    cpu0 = tree_cpu_seconds(server.process.pid), tree_cpu_seconds(db_pid)
     futures = [
         pool.submit(run_phase, server.host, server.port, share, phase, answers, 1000 + i)
         for i, share in enumerate(shares)
         if share
     ]
     outcomes: list[Outcome] = [f.result() for f in futures]
-    cpu1 = group_cpu_seconds(server.process.pid), group_cpu_seconds(db_pgid)
+    cpu1 = tree_cpu_seconds(server.process.pid), tree_cpu_seconds(db_pid)
     loops = sum(o.loops for o in outcomes)
     requests = sum(o.requests for o in outcomes)
     wall = phase.warmup + phase.seconds
@@ -342,7 +354,7 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
         pg: PostgresServer | None = None
         if db == "postgres":
             pg = stack.enter_context(PostgresServer(durable=True, max_connections=300))
-        db_pgid = pg.process.pid if pg is not None and pg.process is not None else None
+        db_pid = pg.process.pid if pg is not None and pg.process is not None else None
         service_url = pg.create_database("pathways_load") if pg else None
         bare_url = pg.create_database("bare_load") if pg else None
         service_env = _env(root / "service", service_url)
@@ -365,7 +377,7 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
                 result, got = run_clients(
                     pool,
                     server,
-                    db_pgid,
+                    db_pid,
                     students,
                     {"kind": "service", "pace": pace, **common},
                     answers,
@@ -387,7 +399,7 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
             result, bare_acked = run_clients(
                 pool,
                 server,
-                db_pgid,
+                db_pid,
                 bare_students,
                 {"kind": "bare", "pace": None, **common},
                 answers,
@@ -476,6 +488,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--pace", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
         help="think time range in seconds for the paced phase",
     )  # fmt: skip
+    p.add_argument(
+        "--factory",
+        default="api.main:create_app",
+        help="the service's app factory (uvicorn import string), e.g. to try a change",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = p.parse_args(argv)
     if args.students < 1 or args.seconds <= 0 or args.workers < 1 or args.clients < 1:

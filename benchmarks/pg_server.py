@@ -4,7 +4,8 @@ The cluster lives in a fresh temporary folder and listens only on a Unix socket 
 that folder (no TCP port to collide with). initdb and postgres refuse to run as
 root, so when we are root both run as the `postgres` system user (subprocess's
 `user=`/`group=`), and the folder is handed to that user. Binaries are found on PATH
-or in /usr/lib/postgresql/<version>/bin (Debian's layout, newest version first).
+or in /usr/lib/postgresql/<version>/bin (Debian's layout, newest version first), or
+exactly where PATHWAYS_PG_BINDIR says.
 
 `durable=False` (tests) turns fsync, synchronous_commit and full_page_writes off:
 a crash loses a throwaway database anyway. Benchmarks keep the server defaults.
@@ -25,6 +26,7 @@ from types import TracebackType
 
 import psycopg
 
+BINDIR_ENV = "PATHWAYS_PG_BINDIR"
 PG_USER = "postgres"  # the system account the server runs as, and the superuser's name
 _BINARIES = ("initdb", "postgres")
 START_TIMEOUT_S = 60.0
@@ -36,7 +38,16 @@ class PostgresUnavailable(RuntimeError):
 
 
 def find_bin_dir() -> Path:
-    """Folder holding initdb and postgres; PostgresUnavailable says where we looked."""
+    """Folder holding initdb and postgres; PostgresUnavailable says where we looked.
+
+    PATHWAYS_PG_BINDIR, when set, is the only place looked at.
+    """
+    override = os.environ.get(BINDIR_ENV)
+    if override:
+        folder = Path(override)
+        if all((folder / b).is_file() and os.access(folder / b, os.X_OK) for b in _BINARIES):
+            return folder
+        raise PostgresUnavailable(f"{BINDIR_ENV}={override}: no initdb and postgres there")
     on_path = shutil.which("initdb")
     candidates = [Path(on_path).resolve().parent] if on_path else []
     versions = sorted(
