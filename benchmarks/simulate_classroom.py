@@ -15,6 +15,16 @@ see only the tutor's BKT model and the answers. Reported per population and poli
 * overpractice_pct: answers on skills the student already truly knew, as a share of all
   answers given (pooled over students, up to each student's end).
 
+Tutor model (`--tutor`, default fitted): every policy is given ONE per-skill BKT model
+for all populations, fitted by our seeded EM on a calibration cohort drawn from the mixed
+classroom (`--calibration-students` per population, each doing a worksheet of 8 answers
+per skill), plus the student body's fitted distribution of the student-level prior shift
+(used by our recommender to calibrate each student's priors). A deployment fits its
+parameters on its whole student body and is not told which population a student comes
+from; `--tutor population` reproduces the earlier, optimistic setting (prior = the
+student's own population's mean share), `--tutor mixture` uses the true guess/slip/learn
+with the mixture's mean share.
+
 Policies: fixed_order (8 items per skill in curriculum order, then again), mastery_learning
 (each skill in order until BKT mastery >= its threshold, 0.95 by default, as Cognitive Tutor),
 three_in_a_row (ASSISTments skill builders), random, recommender (ours, first of its three
@@ -57,7 +67,9 @@ from engine.recommend.sim import (
     Population,
     Student,
     TrueState,
+    TutorModel,
     draw_student,
+    fit_tutor_model,
     run_episode,
 )
 from engine.recommend.state import StudentState
@@ -74,6 +86,8 @@ BASELINES = POLICY_NAMES[:4]
 OURS = "recommender"
 REFERENCE = "oracle"  # sees the hidden truth: a lower bound, not a competitor
 FIXED_ITEMS_PER_SKILL = 8  # a worksheet per skill
+TUTOR_MODELS = ("fitted", "mixture", "population")
+CALIBRATION_STUDENTS = 200  # per population, for the fitted tutor model
 DIFFICULTY_LEVELS = {"easy": 0.0, "medium": 1.0, "hard": 2.0}
 
 
@@ -112,6 +126,8 @@ class _Job:
     seed: int
     cap: int
     settings: RecommenderSettings
+    tutor: TutorModel | None  # one model for everybody; None: per population
+    policies: tuple[str, ...] = POLICY_NAMES
 
 
 _JOB: _Job | None = None
@@ -144,14 +160,19 @@ def _run_chunk(args: tuple[int, Sequence[int]]) -> list[tuple[int, str, int, boo
     job = _JOB
     assert job is not None, "worker not initialised"
     population = job.populations[pop_index]
-    params = job.classroom.tutor_params(population)
-    recommender = Recommender(job.graph, params, job.settings, random_state=job.seed)
+    if job.tutor is None:
+        params, shift = job.classroom.tutor_params(population), None
+    else:
+        params, shift = job.tutor.params, job.tutor.student_shift
+    recommender = Recommender(
+        job.graph, params, job.settings, random_state=job.seed, student_shift=shift
+    )
     out = []
     for i in students:
         rng = np.random.default_rng([job.seed, pop_index, i])
         student: Student = draw_student(job.classroom, population, rng, job.cap)
         factories = _policies(job, params, recommender, [job.seed, pop_index, i, 1])
-        for name in POLICY_NAMES:
+        for name in job.policies:
             truth = TrueState(job.graph, student.known)
             outcome = run_episode(
                 job.classroom,
@@ -185,7 +206,8 @@ def summarise(
     seed: int,
 ) -> list[dict[str, Any]]:
     rows = []
-    for name in POLICY_NAMES:
+    names = [n for n in POLICY_NAMES if any(r[1] == n for r in results)]
+    for name in names:
         mine = sorted((r for r in results if r[1] == name), key=lambda r: r[0])
         attempts = np.array([r[2] for r in mine], dtype=np.float64)
         in_budget = np.array([r[3] and r[2] <= budget for r in mine])
@@ -308,13 +330,29 @@ def run(
     thresholds: Mapping[str, float] | None = None,
     populations: Sequence[Population] = POPULATIONS,
     settings: RecommenderSettings | None = None,
+    tutor: str = "fitted",
+    calibration_students: int = CALIBRATION_STUDENTS,
+    policies: Sequence[str] = POLICY_NAMES,
 ) -> tuple[list[dict[str, Any]], int, int]:
     """Rows per population and policy. `thresholds` (per-skill mastery) go to both our
-    recommender and mastery learning; `settings` otherwise default."""
+    recommender and mastery learning; `settings` otherwise default. `tutor` is the model
+    every policy is given (see `tutor_model`)."""
     n_goal = sum(1 for s in graph.skills if graph.items(s))
     budget, cap = budget_per_skill * n_goal, cap_per_skill * n_goal
     classroom = Classroom.draw(graph, np.random.default_rng([seed, 0xC1A55]))
-    job = _Job(graph, classroom, tuple(populations), seed, cap, job_settings(thresholds, settings))
+    unknown = sorted(set(policies) - set(POLICY_NAMES))
+    if unknown:
+        raise ValueError(f"unknown policies {unknown}; choose from {POLICY_NAMES}")
+    job = _Job(
+        graph,
+        classroom,
+        tuple(populations),
+        seed,
+        cap,
+        job_settings(thresholds, settings),
+        tutor_model(classroom, populations, tutor, calibration_students, seed),
+        tuple(policies),
+    )
     chunks = [
         (p, list(range(start, min(students, start + 25))))
         for p in range(len(populations))
@@ -332,6 +370,78 @@ def run(
         results = [r for (pi, _), part in zip(chunks, parts, strict=True) if pi == p for r in part]
         rows.extend(summarise(results, pop.name, budget, seed))
     return rows, budget, cap
+
+
+def tutor_model(
+    classroom: Classroom,
+    populations: Sequence[Population],
+    tutor: str,
+    calibration_students: int,
+    seed: int,
+) -> TutorModel | None:
+    """The model every policy is given (None: each population's own).
+
+    "fitted": one model for everybody, fitted on a calibration cohort of
+    `calibration_students` per population (the deployment case, see
+    `engine.recommend.sim.fit_tutor_model`); "mixture": true guess/slip/learn with the
+    mixture's mean share as prior and the Normal default prior shift; "population": the
+    population's mean share as prior, i.e. the tutor is told which population the student
+    comes from (optimistic; kept for comparison with earlier runs).
+    """
+    if tutor == "fitted":
+        rng = np.random.default_rng([seed, 0xCA1])
+        return fit_tutor_model(classroom, populations, calibration_students, rng)
+    if tutor == "mixture":
+        return TutorModel(classroom.mixture_params(populations), None)
+    if tutor == "population":
+        return None
+    raise ValueError(f"tutor must be one of {TUTOR_MODELS}, got {tutor!r}")
+
+
+def describe_tutor(
+    graph: SkillGraph,
+    populations: Sequence[Population],
+    tutor: str,
+    calibration_students: int,
+    seed: int,
+    thresholds: Mapping[str, float] | None = None,
+) -> str:
+    """One paragraph on what the policies were told, with the fitted numbers."""
+    classroom = Classroom.draw(graph, np.random.default_rng([seed, 0xC1A55]))
+    model = tutor_model(classroom, populations, tutor, calibration_students, seed)
+    mix = float(np.mean([p.mean_known for p in populations]))
+    if model is None:
+        shares = ", ".join(f"{p.name} {p.mean_known:.2f}" for p in populations)
+        return (
+            f"tutor model: population (the tutor is told the student's population): prior = "
+            f"its mean share ({shares}), true guess/slip/learn"
+        )
+    skills = [s for s in graph.skills if graph.items(s)]
+    prior = np.mean([model.params[s].prior for s in skills])
+    err = {
+        name: np.mean(
+            [
+                abs(getattr(model.params[s], name) - getattr(classroom.truth[s], name))
+                for s in skills
+            ]
+        )
+        for name in ("learn", "guess", "slip")
+    }
+    shift = (
+        f"student prior shift fitted (sd {model.student_shift.sd():.2f} logits)"
+        if model.student_shift is not None
+        else "student prior shift Normal(0, student_spread)"
+    )
+    what = (
+        f"fitted by EM on {calibration_students} x {len(populations)} calibration students"
+        if tutor == "fitted"
+        else "true guess/slip/learn, prior = the mixture's mean share"
+    )
+    return (
+        f"tutor model: {tutor}, ONE model for all populations ({what}); mean prior "
+        f"{prior:.3f} (mixture's mean share {mix:.3f}); mean |error| learn {err['learn']:.3f}, "
+        f"guess {err['guess']:.3f}, slip {err['slip']:.3f}; {shift}"
+    )
 
 
 def recommend_latency(
@@ -368,9 +478,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--budget-per-skill", type=int, default=6)
     ap.add_argument("--cap-per-skill", type=int, default=25)
     ap.add_argument("--workers", type=int, default=min(2, mp.cpu_count()))
+    ap.add_argument("--tutor", choices=TUTOR_MODELS, default="fitted")
+    ap.add_argument(
+        "--calibration-students",
+        type=int,
+        default=CALIBRATION_STUDENTS,
+        help="per population, for the fitted tutor model",
+    )
     args = ap.parse_args(argv)
     if args.students < 1:
         ap.error("--students must be >= 1")
+    if args.calibration_students < 10:
+        ap.error("--calibration-students must be >= 10")
     t0 = time.perf_counter()
     graph, thresholds = sample_curriculum()
     rows, budget, cap = run(
@@ -381,12 +500,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         budget_per_skill=args.budget_per_skill,
         cap_per_skill=args.cap_per_skill,
         workers=args.workers,
+        tutor=args.tutor,
+        calibration_students=args.calibration_students,
     )
     n_items = sum(len(graph.items(s)) for s in graph.skills)
     print(
         f"sample curriculum: {len(graph)} skills, {n_items} items; {args.students} students "
         f"per population; budget {budget} answers, hard cap {cap} (unfinished count as {cap}); "
         f"seed {args.seed}"
+    )
+    print(
+        describe_tutor(
+            graph, POPULATIONS, args.tutor, args.calibration_students, args.seed, thresholds
+        )
     )
     print(format_table(rows))
     print()

@@ -39,7 +39,7 @@ from engine.params import ModelParams, SkillParams
 from engine.recommend import reasons
 from engine.recommend.evidence import Beliefs, compute_beliefs
 from engine.recommend.graph import SkillGraph
-from engine.recommend.profile import PriorProfile
+from engine.recommend.profile import PriorProfile, ShiftDistribution
 from engine.recommend.recommendation import Kind, Recommendation
 from engine.recommend.settings import RecommenderSettings
 from engine.recommend.state import StudentState
@@ -87,7 +87,10 @@ class Recommender:
         params: ModelParams | Mapping[str, SkillParams],
         settings: RecommenderSettings | None = None,
         random_state: int = 0,
+        student_shift: ShiftDistribution | None = None,
     ) -> None:
+        """`student_shift`: the student body's distribution of the prior shift (fitted by
+        `engine.recommend.profile.fit_shift`); default Normal(0, settings.student_spread**2)."""
         skill_params = params.skills if isinstance(params, ModelParams) else params
         missing = [s for s in graph.skills if s not in skill_params]
         if missing:
@@ -112,7 +115,9 @@ class Recommender:
         self._pre = {
             s: tuple(p for p in graph.prerequisites(s) if self._items[p]) for s in graph.skills
         }
-        self._profile = PriorProfile(graph.skills, self.params, self.settings.student_spread)
+        self._profile = PriorProfile(
+            graph.skills, self.params, self.settings.student_spread, student_shift
+        )
 
     def _item_rows(self, skill: str) -> tuple[_ItemRow, ...]:
         p = self.params[skill]

@@ -14,12 +14,22 @@ learning and forgetting already accounted for), so theta's posterior comes from 
 profile in one vectorised step. A skill's calibrated prior is the mean over that posterior
 leaving its own answers out (they enter once, through its own BKT filter). spread = 0
 switches this off and gives plain per-skill BKT.
+
+The Normal is a default for when nothing better is known. A student body is rarely one
+bell curve (a class mixes beginners with students who know most of the unit), so the
+distribution of theta can instead be estimated from logged students (`fit_shift`: the
+nonparametric maximum-likelihood mixing distribution on a fixed grid, by EM, i.e.
+empirical Bayes at the level of the student body). Each student's calibrated prior is
+then the posterior mean under that fitted distribution: shrunk towards the student body
+as long as the student has shown little, and following the student once they have.
+The stop rule is unchanged: a skill is mastered when its own BKT belief, under the
+student's calibrated prior, reaches the threshold (BKT with a per-student prior).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +59,95 @@ def _centred_logit(prior: float, theta: NDArray[np.float64], w: NDArray[np.float
     return 0.5 * (lo + hi)
 
 
+@dataclass(frozen=True)
+class ShiftDistribution:
+    """A discrete distribution of the student-level logit shift theta."""
+
+    theta: tuple[float, ...]
+    weights: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.theta, dtype=np.float64)
+        w = np.asarray(self.weights, dtype=np.float64)
+        if t.ndim != 1 or t.shape != w.shape or t.size == 0:
+            raise ValueError("ShiftDistribution: theta and weights need the same non-zero length")
+        if not (np.isfinite(t).all() and np.isfinite(w).all()) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("ShiftDistribution: finite theta, weights >= 0 with a positive sum")
+
+    @classmethod
+    def normal(cls, spread: float, points: int = GRID_POINTS) -> ShiftDistribution:
+        """Normal(0, spread**2) on `points` equally spaced points within 3 sd."""
+        if not math.isfinite(spread) or spread < 0.0:
+            raise ValueError(f"spread must be finite and >= 0, got {spread!r}")
+        z = np.linspace(-3.0, 3.0, points)
+        w = np.exp(-0.5 * z * z)
+        return cls(tuple((spread * z).tolist()), tuple((w / w.sum()).tolist()))
+
+    def mean(self) -> float:
+        w = np.asarray(self.weights)
+        return float(np.asarray(self.theta) @ w / w.sum())
+
+    def sd(self) -> float:
+        t, w = np.asarray(self.theta), np.asarray(self.weights)
+        w = w / w.sum()
+        return float(np.sqrt(max(0.0, float(w @ (t * t)) - float(w @ t) ** 2)))
+
+
+def _start_likelihoods(
+    skills: Sequence[str], state: StudentState
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+    index = {s: i for i, s in enumerate(skills)}
+    practised = [(index[s], r.paths) for s, r in state.skills.items() if s in index]
+    rows = np.array([i for i, _ in practised], dtype=np.intp)
+    paths = np.array([p for _, p in practised], dtype=np.float64).reshape(-1, 4)
+    return rows, paths[:, 0] + paths[:, 1], paths[:, 2] + paths[:, 3]
+
+
+def fit_shift(
+    skills: Sequence[str],
+    params: Mapping[str, SkillParams],
+    states: Iterable[StudentState],
+    grid: Sequence[float] | None = None,
+    iterations: int = 500,
+    tol: float = 1e-9,
+) -> ShiftDistribution:
+    """Empirical Bayes: the distribution of theta that best explains logged students.
+
+    P(known at start | theta) = sigmoid(logit(prior_s) + theta); each student's answers
+    give P(answers | theta) through the two-start filters of `StudentState`. The weights
+    on `grid` (default -6..6 logits in steps of 0.25) are the nonparametric maximum-
+    likelihood estimate, found by EM from uniform weights.
+    """
+    theta = np.linspace(-6.0, 6.0, 49) if grid is None else np.asarray(grid, dtype=np.float64)
+    base = np.array([_logit_scalar(min(max(params[s].prior, _EPS), 1.0 - _EPS)) for s in skills])
+    table = _sigmoid(base[:, None] + theta[None, :])  # (skills, grid)
+    logliks = []
+    for state in states:
+        rows, l1, l0 = _start_likelihoods(skills, state)
+        if rows.size == 0:
+            continue
+        p = table[rows]
+        logliks.append(np.log(np.maximum(l0[:, None] + p * (l1 - l0)[:, None], 1e-300)).sum(0))
+    if not logliks:
+        raise ValueError("fit_shift: no student has answered any of the skills")
+    ll = np.array(logliks)
+    like = np.exp(ll - ll.max(axis=1, keepdims=True))  # (students, grid), per-student scale
+    w = np.full(theta.size, 1.0 / theta.size)
+    for _ in range(iterations):
+        post = like * w
+        post /= post.sum(axis=1, keepdims=True)
+        new = post.mean(axis=0)
+        done = float(np.abs(new - w).max()) < tol
+        w = new
+        if done:
+            break
+    return ShiftDistribution(tuple(theta.tolist()), tuple(w.tolist()))
+
+
+def _logit_scalar(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileView:
     """Per skill, aligned with `PriorProfile.skills`."""
@@ -59,22 +158,30 @@ class ProfileView:
 
 
 class PriorProfile:
-    """Precomputed grid for one skill list, parameter set and spread."""
+    """Precomputed grid for one skill list, parameter set and shift distribution.
+
+    `shift` (e.g. from `fit_shift`) replaces the Normal(0, spread**2) default.
+    """
 
     def __init__(
-        self, skills: Sequence[str], params: Mapping[str, SkillParams], spread: float
+        self,
+        skills: Sequence[str],
+        params: Mapping[str, SkillParams],
+        spread: float,
+        shift: ShiftDistribution | None = None,
     ) -> None:
         if not math.isfinite(spread) or spread < 0.0:
             raise ValueError(f"spread must be finite and >= 0, got {spread!r}")
         self.skills = tuple(skills)
         self.index = {s: i for i, s in enumerate(self.skills)}
         self.params = params
-        self.spread = float(spread)
-        z = np.linspace(-3.0, 3.0, GRID_POINTS)
-        w = np.exp(-0.5 * z * z)
-        self._logw = np.log(w / w.sum())
+        dist = ShiftDistribution.normal(spread) if shift is None else shift
+        self.spread = dist.sd()
+        w = np.asarray(dist.weights, dtype=np.float64)
         self._w = w / w.sum()
-        self._theta = self.spread * z
+        with np.errstate(divide="ignore"):
+            self._logw = np.log(self._w)
+        self._theta = np.asarray(dist.theta, dtype=np.float64)
         self._tables: dict[str | None, NDArray[np.float64]] = {}
         self._forget = np.array([params[s].forget for s in self.skills], dtype=np.float64)
 

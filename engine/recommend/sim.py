@@ -15,9 +15,21 @@ Generative model (all draws seeded; no I/O):
   that moment: learning is much slower while prerequisites are missing (phi = 0.2), or
   hardly slower at all (phi = 0.9). No forgetting (forget = 0): the end point
   "every goal skill known" is then reached once and stays reached.
-* The tutor's model (what every policy is given): per skill BKT with the true guess,
-  slip and base learn rate, forget 0, and prior = the population's mean starting share
-  E[c]. It does not know c, a, phi or the true state.
+* The tutor's model (what every policy is given): ONE per-skill BKT parameter set for
+  the whole student body, as a deployment has. `fit_tutor_model` simulates a calibration
+  cohort from the mixed classroom (equal shares of every population) working through a
+  worksheet (`CALIBRATION_ANSWERS_PER_SKILL` answers per skill in curriculum order, the
+  log of the tutor that ran before this one: no parameters needed to produce it and no
+  stop rule to censor it) and fits per-skill BKT (prior, learn, guess, slip; forget 0)
+  with our own seeded EM (`engine.fit.BKTFitter`). The tutor therefore does not know
+  which population a student comes from, nor c, a, phi or the true state; its parameters
+  carry ordinary estimation error and average over prerequisite states and populations.
+  The same cohort gives the student body's distribution of the student-level prior shift
+  (`engine.recommend.profile.fit_shift`), which our recommender uses to calibrate each
+  student's priors from their own answers; the baselines have no use for it.
+  `Classroom.mixture_params` (true guess/slip/learn, prior = the mixture's mean share) and
+  `Classroom.tutor_params(population)` (prior = that population's mean share: the tutor
+  is told who the student is, which no deployment is) are kept for comparison.
 
 Common random numbers: each student's k-th attempt on skill s uses the same two uniforms
 (answer, learning) whichever policy is being run, so policies are compared on the same
@@ -35,10 +47,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.fit import BKTFitter
 from engine.params import SkillParams
 from engine.recommend.baselines import Policy, goal_skills, least_recent_item
 from engine.recommend.graph import SkillGraph
+from engine.recommend.profile import ShiftDistribution, fit_shift
 from engine.recommend.state import StudentState
+from engine.responses import Responses
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +113,15 @@ class Classroom:
         return cls(graph=graph, truth=truth)
 
     def tutor_params(self, population: Population) -> dict[str, SkillParams]:
-        prior = min(max(population.mean_known, 1e-3), 1.0 - 1e-3)
+        """True guess/slip/learn, prior = this population's mean share (an oracle on who)."""
+        return self._with_prior(population.mean_known)
+
+    def mixture_params(self, populations: Sequence[Population]) -> dict[str, SkillParams]:
+        """True guess/slip/learn, prior = the equal mixture's mean starting share."""
+        return self._with_prior(float(np.mean([p.mean_known for p in populations])))
+
+    def _with_prior(self, share: float) -> dict[str, SkillParams]:
+        prior = min(max(share, 1e-3), 1.0 - 1e-3)
         return {
             s: SkillParams(prior=prior, learn=t.learn, guess=t.guess, slip=t.slip)
             for s, t in self.truth.items()
@@ -126,6 +149,101 @@ def draw_student(
         answer_u=rng.random((n, cap)),
         learn_u=rng.random((n, cap)),
     )
+
+
+CALIBRATION_ANSWERS_PER_SKILL = 8
+
+
+def worksheet_log(
+    classroom: Classroom,
+    population: Population,
+    student: Student,
+    per_skill: int = CALIBRATION_ANSWERS_PER_SKILL,
+) -> tuple[list[str], list[bool]]:
+    """(skill, correct) of one student doing `per_skill` answers per skill in curriculum
+    order, under the same generative step as `run_episode` (first draws of the student)."""
+    graph = classroom.graph
+    if per_skill > student.answer_u.shape[1]:
+        raise ValueError(f"per_skill {per_skill} exceeds the student's draws per skill")
+    idx = {s: i for i, s in enumerate(graph.skills)}
+    known = [bool(k) for k in student.known]
+    phi = population.prerequisite_factor
+    skills: list[str] = []
+    answers: list[bool] = []
+    for s in graph.order:
+        if not graph.items(s):
+            continue
+        i = idx[s]
+        ts = classroom.truth[s]
+        pre = [idx[p] for p in graph.prerequisites(s)]
+        for k in range(per_skill):
+            if known[i]:
+                correct = student.answer_u[i, k] < 1.0 - ts.slip
+            else:
+                correct = student.answer_u[i, k] < ts.guess
+                gaps = sum(1 for j in pre if not known[j])
+                if student.learn_u[i, k] < student.ability * ts.learn * phi**gaps:
+                    known[i] = True
+            skills.append(s)
+            answers.append(bool(correct))
+    return skills, answers
+
+
+def calibration_cohort(
+    classroom: Classroom,
+    populations: Sequence[Population],
+    per_population: int,
+    rng: np.random.Generator,
+    per_skill: int = CALIBRATION_ANSWERS_PER_SKILL,
+) -> list[tuple[list[str], list[bool]]]:
+    """The worksheet logs of `per_population` students from each population, in turn."""
+    logs = []
+    for population in populations:
+        for _ in range(per_population):
+            drawn = draw_student(classroom, population, rng, per_skill)
+            logs.append(worksheet_log(classroom, population, drawn, per_skill))
+    return logs
+
+
+@dataclass(frozen=True)
+class TutorModel:
+    """What a deployment knows: per-skill BKT and the student body's prior-shift spread."""
+
+    params: dict[str, SkillParams]
+    student_shift: ShiftDistribution | None  # None: the settings' Normal default
+
+
+def fit_tutor_model(
+    classroom: Classroom,
+    populations: Sequence[Population],
+    per_population: int,
+    rng: np.random.Generator,
+    restarts: int = 3,
+) -> TutorModel:
+    """One model for everybody, fitted on a calibration cohort of the mixed classroom:
+    per-skill BKT by seeded EM, then the distribution of the student-level prior shift
+    (`engine.recommend.profile.fit_shift`) under those parameters."""
+    logs = calibration_cohort(classroom, populations, per_population, rng)
+    correct = [int(a) for _, answers in logs for a in answers]
+    skill = [s for skills, _ in logs for s in skills]
+    student = [str(n) for n, (skills, _) in enumerate(logs) for _ in skills]
+    cohort = Responses.from_columns(correct, skill, student)
+    seed = int(rng.integers(2**31))
+    fitted = BKTFitter(restarts=restarts, random_state=seed, n_jobs=1).fit(cohort).params_
+    graph = classroom.graph
+    missing = [s for s in graph.skills if graph.items(s) and s not in fitted.skills]
+    if missing:
+        raise ValueError(f"calibration cohort too small to fit skill(s) {missing}")
+    params = dict(fitted.skills)
+    for s, t in classroom.truth.items():  # skills without items are never answered
+        params.setdefault(s, SkillParams(prior=0.5, learn=t.learn, guess=t.guess, slip=t.slip))
+    states = []
+    for skills, answers in logs:
+        state = StudentState()
+        for s, a in zip(skills, answers, strict=True):
+            state.record(s, None, a, params[s])
+        states.append(state)
+    return TutorModel(params, fit_shift(graph.skills, params, states))
 
 
 class TrueState:

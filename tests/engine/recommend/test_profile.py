@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 
 from engine.params import SkillParams
 from engine.recommend import StudentState
-from engine.recommend.profile import PriorProfile
+from engine.recommend.profile import PriorProfile, ShiftDistribution, fit_shift
 
 SKILLS = [f"S{i}" for i in range(8)]
 PARAMS = {
@@ -63,3 +64,42 @@ def test_forgetting_shrinks_own_mastery_like_the_state_does() -> None:
 def test_negative_spread_is_rejected() -> None:
     with pytest.raises(ValueError, match="spread"):
         PriorProfile(SKILLS, PARAMS, spread=-1.0)
+
+
+def test_normal_shift_is_the_spread_default() -> None:
+    state = answered(True, SKILLS[:5])
+    a = PriorProfile(SKILLS, PARAMS, spread=1.3).evaluate(state)
+    b = PriorProfile(SKILLS, PARAMS, 0.0, ShiftDistribution.normal(1.3)).evaluate(state)
+    assert a.priors == pytest.approx(b.priors) and a.own == pytest.approx(b.own)
+    assert ShiftDistribution.normal(1.3).sd() == pytest.approx(1.3, rel=0.1)
+
+
+def test_fit_shift_finds_a_two_group_student_body() -> None:
+    """Half the students know everything, half nothing: the fitted shift splits in two."""
+    states = [answered(True, SKILLS) for _ in range(30)] + [
+        answered(False, SKILLS) for _ in range(30)
+    ]
+    for st in states:  # a second round of the same answers: clearer evidence per skill
+        correct = st.skills[SKILLS[0]].correct > 0
+        for s in SKILLS:
+            st.record(s, None, correct, PARAMS[s])
+    dist = fit_shift(SKILLS, PARAMS, states)
+    theta, w = np.array(dist.theta), np.array(dist.weights)
+    assert w.sum() == pytest.approx(1.0)
+    assert w[theta > 1.0].sum() == pytest.approx(0.5, abs=0.05)
+    assert w[theta < -1.0].sum() == pytest.approx(0.5, abs=0.05)
+    # Under the fitted body a strong student's untested skill is far likelier known than
+    # under the Normal(0, 1) default: the profile follows the student, not the average.
+    probe = answered(True, SKILLS[:6])
+    fitted = PriorProfile(SKILLS, PARAMS, 1.0, dist).evaluate(probe)
+    default = PriorProfile(SKILLS, PARAMS, 1.0).evaluate(probe)
+    assert fitted.priors[7] > default.priors[7] > PARAMS[SKILLS[7]].prior
+
+
+def test_shift_distribution_and_fit_validate() -> None:
+    with pytest.raises(ValueError, match="same non-zero length"):
+        ShiftDistribution((0.0, 1.0), (1.0,))
+    with pytest.raises(ValueError, match="weights >= 0"):
+        ShiftDistribution((0.0,), (-1.0,))
+    with pytest.raises(ValueError, match="no student"):
+        fit_shift(SKILLS, PARAMS, [StudentState()])

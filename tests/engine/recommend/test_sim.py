@@ -3,7 +3,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from benchmarks.simulate_classroom import checks, run
+from benchmarks.simulate_classroom import TUTOR_MODELS, checks, describe_tutor, run
 from engine.recommend import Recommender, RecommenderSettings
 from engine.recommend.baselines import MasteryLearning, Policy, RecommenderPolicy
 from engine.recommend.sim import (
@@ -15,7 +15,9 @@ from engine.recommend.sim import (
     Student,
     TrueState,
     draw_student,
+    fit_tutor_model,
     run_episode,
+    worksheet_log,
 )
 from tests.engine.recommend.graphs import diamond
 
@@ -57,19 +59,63 @@ def test_same_student_same_luck_for_every_policy() -> None:
     assert a == b and (sa.known == sb.known).all() and sa.ability == sb.ability
 
 
-def test_tutor_model_uses_the_population_mean_prior() -> None:
+def test_comparison_tutor_models_use_population_or_mixture_mean_prior() -> None:
     g = diamond()
     classroom = Classroom.draw(g, np.random.default_rng(0))
     params = classroom.tutor_params(POPULATIONS[1])
     assert all(p.prior == pytest.approx(0.6) for p in params.values())
     assert all(p.forget == 0.0 for p in params.values())
+    mixed = classroom.mixture_params(POPULATIONS)
+    assert all(p.prior == pytest.approx((0.05 + 0.6 + 0.05) / 3) for p in mixed.values())
     with pytest.raises(ValueError, match="known_low"):
         Population("bad", 0.5, 0.2, 0.2)
 
 
-def test_small_benchmark_run_summarises_every_policy() -> None:
+def test_worksheet_log_answers_every_skill_in_curriculum_order() -> None:
+    g = diamond()
+    classroom = Classroom.draw(g, np.random.default_rng(0))
+    everyone_knows = Population("experts", 1.0, 1.0, 0.2)
+    student = draw_student(classroom, everyone_knows, np.random.default_rng(1), 8)
+    skills, answers = worksheet_log(classroom, everyone_knows, student, per_skill=8)
+    assert skills == [s for s in g.order for _ in range(8)]
+    # Known skills are answered wrongly exactly when the draw falls in the slip band.
+    slips = [
+        student.answer_u[g.skills.index(s), k % 8] >= 1.0 - classroom.truth[s].slip
+        for k, s in enumerate(skills)
+    ]
+    assert [not a for a in answers] == slips
+    with pytest.raises(ValueError, match="per_skill"):
+        worksheet_log(classroom, everyone_knows, student, per_skill=9)
+
+
+def test_fitted_tutor_model_is_one_honest_estimate_for_everybody() -> None:
+    g = diamond()
+    classroom = Classroom.draw(g, np.random.default_rng(0))
+    a = fit_tutor_model(classroom, POPULATIONS, 150, np.random.default_rng(3))
+    b = fit_tutor_model(classroom, POPULATIONS, 150, np.random.default_rng(3))
+    assert a.params == b.params and a.student_shift == b.student_shift  # seeded
+    mix = float(np.mean([p.mean_known for p in POPULATIONS]))
+    for s in g.skills:
+        fitted, true = a.params[s], classroom.truth[s]
+        assert fitted.prior == pytest.approx(mix, abs=0.1)  # the mixture, not a population
+        assert fitted.guess == pytest.approx(true.guess, abs=0.06)
+        assert fitted.slip == pytest.approx(true.slip, abs=0.06)
+        assert fitted.forget == 0.0
+    # One third of the cohort knows far more than the rest: the fitted shift is wide.
+    assert a.student_shift is not None and a.student_shift.sd() > 1.0
+
+
+@pytest.mark.parametrize("tutor", TUTOR_MODELS)
+def test_small_benchmark_run_summarises_every_policy(tutor: str) -> None:
     rows, budget, cap = run(
-        diamond(), students=6, seed=1, budget_per_skill=6, cap_per_skill=25, workers=1
+        diamond(),
+        students=6,
+        seed=1,
+        budget_per_skill=6,
+        cap_per_skill=25,
+        workers=1,
+        tutor=tutor,
+        calibration_students=60,
     )
     assert (budget, cap) == (30, 125)
     assert len(rows) == 3 * 6
@@ -81,3 +127,43 @@ def test_small_benchmark_run_summarises_every_policy() -> None:
             assert row["overpractice_pct"] == 0.0
     labels = [label for label, _, _ in checks(rows)]
     assert len(labels) == 4 and labels[0].startswith("swiss_cheese")
+
+
+def test_policy_subset_and_tutor_description() -> None:
+    rows, _, _ = run(
+        diamond(),
+        students=4,
+        seed=2,
+        budget_per_skill=6,
+        cap_per_skill=25,
+        workers=1,
+        calibration_students=60,
+        policies=("mastery_learning", "recommender"),
+    )
+    assert [r["policy"] for r in rows] == ["mastery_learning", "recommender"] * 3
+    with pytest.raises(ValueError, match="unknown policies"):
+        run(
+            diamond(),
+            students=1,
+            seed=0,
+            budget_per_skill=6,
+            cap_per_skill=25,
+            workers=1,
+            tutor="mixture",
+            policies=("nope",),
+        )
+    with pytest.raises(ValueError, match="tutor must be"):
+        run(
+            diamond(),
+            students=1,
+            seed=0,
+            budget_per_skill=6,
+            cap_per_skill=25,
+            workers=1,
+            tutor="oracle",
+        )
+    text = describe_tutor(diamond(), POPULATIONS, "fitted", 60, 0)
+    assert "ONE model for all populations" in text and "fitted by EM" in text
+    assert "told the student's population" in describe_tutor(
+        diamond(), POPULATIONS, "population", 60, 0
+    )
