@@ -83,6 +83,17 @@ def _run_as() -> tuple[str | None, int | None, int | None]:
     return PG_USER, entry.pw_uid, entry.pw_gid
 
 
+def _others_can_enter(folder: Path) -> bool:
+    """Whether another account (postgres) can reach a folder created inside `folder`."""
+    for part in (folder, *folder.parents):
+        try:
+            if not part.stat().st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
 @dataclass
 class PostgresServer:
     """One running throwaway cluster; use as a context manager or call start()/stop()."""
@@ -113,7 +124,8 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         bin_dir = find_bin_dir()
         user, uid, gid = _run_as()
-        self.root = Path(tempfile.mkdtemp(prefix="pathways-pg-"))
+        base = None if uid is None or _others_can_enter(Path(tempfile.gettempdir())) else "/tmp"
+        self.root = Path(tempfile.mkdtemp(prefix="pathways-pg-", dir=base))
         data = self.root / "data"
         self.socket_dir.mkdir()
         if uid is not None and gid is not None:
