@@ -28,14 +28,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.params import SkillParams
-from engine.trace import Update, update
+from engine.trace import Belief, Update, update
 
 FAIL_HISTORY = 32  # failure steps kept per skill; streaks longer than this count as this
 
 
 @dataclass(slots=True)
 class SkillRecord:
-    """One skill's history. `mastery` is P(known) right after `last_step`'s transition."""
+    """One skill's history. `mastery` is P(known) right after `last_step`'s transition;
+    `unknown` is P(unknown) carried beside it (see engine.trace.Belief), so a mastery that
+    rounds to 1.0 can still fall; None (states saved before it existed) means 1 - mastery."""
 
     mastery: float
     last_step: int
@@ -46,6 +48,7 @@ class SkillRecord:
     # P(answers, known now | known at start), P(answers, unknown now | known at start),
     # and the same two given unknown at start; scaled so the larger start sums to 1.
     paths: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 1.0)
+    unknown: float | None = None
 
 
 def _decay_paths(
@@ -97,8 +100,7 @@ class StudentState:
     ) -> Update:
         """Observe one answer: decay the skill to now, then the O(1) BKT update."""
         rec = self.skills.get(skill_id)
-        before = self.mastery(skill_id, params)
-        up = update(params, before, bool(correct), item_id)
+        up = update(params, self.belief(skill_id, params), bool(correct), item_id)
         if rec is None:
             rec = SkillRecord(mastery=up.mastery, last_step=self.step)
             self.skills[skill_id] = rec
@@ -115,6 +117,7 @@ class StudentState:
             params.forget_for(item_id),
         )
         rec.mastery = up.mastery
+        rec.unknown = up.belief.unknown
         rec.last_step = self.step
         rec.attempts += 1
         if correct:
@@ -132,15 +135,23 @@ class StudentState:
         self.step += 1
         return up
 
-    def mastery(self, skill_id: str, params: SkillParams) -> float:
-        """Current P(known): the prior if never practised, else decayed since last practice."""
+    def belief(self, skill_id: str, params: SkillParams) -> Belief:
+        """Current (P(known), P(unknown)): the prior if never practised, else decayed
+        since last practice."""
         rec = self.skills.get(skill_id)
         if rec is None:
-            return params.prior_for(self.student_class)
+            return Belief.of(params.prior_for(self.student_class))
+        known = rec.mastery
+        unknown = 1.0 - known if rec.unknown is None else rec.unknown
         elsewhere = self.step - rec.last_step - 1
         if params.forget > 0.0 and elsewhere > 0:
-            return rec.mastery * (1.0 - params.forget) ** elsewhere
-        return rec.mastery
+            keep = (1.0 - params.forget) ** elsewhere
+            return Belief(known=known * keep, unknown=unknown + known * (1.0 - keep))
+        return Belief(known=known, unknown=unknown)
+
+    def mastery(self, skill_id: str, params: SkillParams) -> float:
+        """Current P(known): the prior if never practised, else decayed since last practice."""
+        return self.belief(skill_id, params).known
 
     def start_likelihoods(self, skill_id: str) -> tuple[float, float]:
         """(P(answers | known at start), P(answers | unknown at start)), common scale."""
@@ -221,6 +232,7 @@ class StudentState:
                     "correct_streak": r.correct_streak,
                     "fail_steps": list(r.fail_steps),
                     "paths": list(r.paths),
+                    "unknown": r.unknown,
                 }
                 for s, r in self.skills.items()
             },
@@ -239,6 +251,7 @@ class StudentState:
                     correct_streak=int(r["correct_streak"]),
                     fail_steps=[int(x) for x in r["fail_steps"]],
                     paths=_four(r["paths"]),
+                    unknown=None if r.get("unknown") is None else float(r["unknown"]),
                 )
                 for s, r in data["skills"].items()
             }

@@ -22,6 +22,31 @@ def test_record_matches_the_batch_trace_without_forgetting() -> None:
     assert state.correct_streak("A") == 3 and state.fail_streak("A") == 0
 
 
+def test_record_equals_the_trace_to_the_bit_even_after_mastery_saturates() -> None:
+    """30 right then 40 wrong: a float-only state would sit at mastery 1.0 forever."""
+    p = SkillParams(prior=0.3, learn=0.05, guess=0.2, slip=0.1)
+    answers = [1] * 30 + [0] * 40
+    state = StudentState()
+    seen = []
+    for a in answers:
+        state.record("A", None, bool(a), p)
+        seen.append(state.mastery("A", p))
+    assert seen == list(trace(p, answers).mastery)
+    assert seen[29] == 1.0 and seen[-1] < 0.1
+    again = StudentState.from_dict(state.to_dict())
+    assert again.belief("A", p) == state.belief("A", p)
+
+
+def test_a_state_saved_without_the_unknown_share_still_loads() -> None:
+    state = StudentState()
+    state.record("A", None, True, P)
+    data = state.to_dict()
+    del data["skills"]["A"]["unknown"]
+    old = StudentState.from_dict(data)
+    assert old.mastery("A", P) == state.mastery("A", P)
+    assert old.belief("A", P).unknown == pytest.approx(1.0 - state.mastery("A", P), abs=1e-15)
+
+
 def test_failure_streak_and_counting_since_a_step() -> None:
     state = StudentState()
     for a in [1, 0, 0, 0]:
