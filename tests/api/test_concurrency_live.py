@@ -55,6 +55,7 @@ PASSWORD = "concurrency-pw-1"
 SECRET = "concurrency-test-secret-" + "k" * 32
 ITEMS = sorted(set(RIGHT) - {"csv1", "csv2"})
 REQUEST_TIMEOUT_S = 120.0
+TRANSPORT_RETRIES = 3
 RUN_TIMEOUT_S = 600.0
 
 pytestmark = pytest.mark.slow
@@ -137,11 +138,21 @@ def _plan(ids: list[int], rng: random.Random) -> list[list[Sent]]:
 
 
 async def _submit(client: httpx.AsyncClient, token: str, sent: Sent) -> None:
-    reply = await client.post(
-        "/api/practice/answers",
-        json={"item_id": sent.item, "answer": sent.answer, "idempotency_key": sent.key},
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    # A transport error (e.g. the server closing an idle keep-alive connection just as
+    # the request goes out) loses the reply, not the answer: like a real client, send
+    # again with the same idempotency key. That retry is itself part of what is tested.
+    for attempt in range(TRANSPORT_RETRIES + 1):
+        try:
+            reply = await client.post(
+                "/api/practice/answers",
+                json={"item_id": sent.item, "answer": sent.answer, "idempotency_key": sent.key},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            break
+        except httpx.TransportError:
+            if attempt == TRANSPORT_RETRIES:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
     try:
         body: Any = reply.json()
     except ValueError:
