@@ -33,6 +33,7 @@ from api.services.mastery import (
 )
 from api.services.upsert import insert_for
 from content.answers import check_answer
+from engine.recommend.evidence import Beliefs
 from engine.recommend.recommendation import Recommendation
 from engine.recommend.state import StudentState
 from models.practice import (
@@ -62,11 +63,13 @@ def suggestion(snap: Snapshot, rec: Recommendation) -> Suggestion:
     )
 
 
-def recommend(snap: Snapshot, state: StudentState, goal: str | None = None) -> NextItems:
+def recommend(
+    snap: Snapshot, state: StudentState, goal: str | None = None, beliefs: Beliefs | None = None
+) -> NextItems:
     """The recommender's top item and two alternatives for this state."""
     if goal is not None and goal not in snap.graph:
         raise Invalid(f"goal: unknown skill {goal!r}")
-    recs = snap.recommender.recommend(state, goal=goal, n=3)
+    recs = snap.recommender.recommend(state, goal=goal, n=3, beliefs=beliefs)
     if not recs:
         return NextItems(
             recommended=None,
@@ -228,7 +231,7 @@ def _record(
         )
         for s, up in updates.items()
     ]
-    upcoming = recommend(snap, state, body.goal)
+    upcoming = recommend(snap, state, body.goal, beliefs)
     remember(snap, (student_id, response_id, body.goal), upcoming)
     result = AnswerResult(
         recorded=True,

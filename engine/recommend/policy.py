@@ -159,12 +159,20 @@ class Recommender:
         return state
 
     def recommend(
-        self, state: StudentState, goal: str | Iterable[str] | None = None, n: int = 3
+        self,
+        state: StudentState,
+        goal: str | Iterable[str] | None = None,
+        n: int = 3,
+        beliefs: Beliefs | None = None,
     ) -> list[Recommendation]:
-        """Up to `n` distinct items, best first; empty only if no skill in scope has items."""
+        """Up to `n` distinct items, best first; empty only if no skill in scope has items.
+
+        `beliefs` may be passed when the caller already has `self.beliefs(state)` for this
+        exact state (the per-answer path does), so they are not computed twice."""
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
-        beliefs = self.beliefs(state)
+        if beliefs is None:
+            beliefs = self.beliefs(state)
         ranked = self._rank(state, beliefs, self._scope(goal))
         out: list[Recommendation] = []
         used: set[str] = set()

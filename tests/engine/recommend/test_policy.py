@@ -142,6 +142,16 @@ def test_same_state_and_seed_give_the_same_answer_and_seeds_break_ties() -> None
     assert len(set(picks.values())) > 1
 
 
+def test_passing_the_states_own_beliefs_changes_nothing() -> None:
+    g = diamond(per_skill=6)
+    r = Recommender(g, params_for(g), PLAIN, random_state=0)
+    state = StudentState()
+    for k, correct in enumerate([True, False, False, True, False, False, False]):
+        item = g.items("AB"[k % 2])[k // 2]
+        r.observe(state, item.item_id, correct)
+    assert r.recommend(state, beliefs=r.beliefs(state)) == r.recommend(state)
+
+
 def test_goal_limits_scope_to_the_goal_and_what_it_builds_on() -> None:
     g = diamond()
     r = Recommender(g, params_for(g), PLAIN)
