@@ -6,20 +6,31 @@ BEGIN ourselves: a write transaction starts with BEGIN IMMEDIATE, which takes
 the write lock up front, so concurrent writers queue on the busy timeout instead
 of failing with "database is locked" when a read transaction tries to upgrade.
 
-Within one process, SQLite writers also queue on a Python lock first: SQLite's busy
-handler polls with growing sleeps (up to 100 ms), which under many concurrent writers
-wastes most of the time; a lock hands over at once. Other processes (the CLI, more
-workers) still meet at the busy timeout.
+SQLite writers also queue on our own lock first (`WriterLock`): SQLite's busy handler
+polls with growing sleeps (up to 100 ms), which under many concurrent writers wastes
+most of the time, while a lock hands over at once. Threads of one process queue on a
+Python lock, processes (server workers, the CLI) on an flock of a file beside the
+database. SQLite's own locking still guarantees correctness; a writer that does not
+take our lock (another program) simply meets us at the busy timeout.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: threads still queue, processes meet at the busy timeout
+    fcntl = None  # type: ignore[assignment]
+
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -37,13 +48,22 @@ def _is_memory(url: str) -> bool:
     return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns (student state, stored replies) through orjson: the state is
+    rewritten on every answer, and the standard library took a measurable share."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+JSON_CODEC: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
+
+
 def make_engine(settings: Settings) -> Engine:
     """Create the engine for the configured database (in-memory SQLite gets a StaticPool)."""
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         if not _is_memory(url):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, **JSON_CODEC}
         if _is_memory(url):
             kwargs["poolclass"] = StaticPool
         else:
@@ -55,6 +75,7 @@ def make_engine(settings: Settings) -> Engine:
         return engine
     return create_engine(
         url,
+        **JSON_CODEC,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
@@ -82,16 +103,58 @@ def configure_sqlite(engine: Engine, settings: Settings | None = None) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-_writer_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+class WriterLock:
+    """The queue of SQLite writers on one database (see the module doc). Re-entrant."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._threads = threading.RLock()
+        self._path = path  # None: in-memory database, one process only
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self._path or "", os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def __enter__(self) -> WriterLock:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._path is not None and fcntl is not None:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+_writer_locks: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 
 
-def writer_lock(engine: Engine) -> threading.RLock:
-    """The in-process queue for SQLite writers on this engine (see the module doc)."""
+def writer_lock(engine: Engine) -> WriterLock:
+    """The writer queue for this SQLite engine's database (see the module doc)."""
     with _locks_guard:
         lock = _writer_locks.get(engine)
         if lock is None:
-            lock = _writer_locks[engine] = threading.RLock()
+            database = engine.url.database
+            path = None if _is_memory(str(engine.url)) or not database else Path(database)
+            lock = _writer_locks[engine] = WriterLock(
+                None if path is None else path.with_name(path.name + "-writer.lock")
+            )
         return lock
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from api.db import make_engine, new_session
 from api.jobs import JobRunner
-from api.security import Passwords
+from api.security import Passwords, TokenVerifier
 from api.services.cache import CatalogCache
 from api.settings import Settings
 
@@ -25,17 +25,20 @@ class Runtime:
     engine: Engine
     passwords: Passwords
     signing_key: str
+    tokens: TokenVerifier
     cache: CatalogCache
     jobs: JobRunner
 
     @classmethod
     def create(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
         engine = engine if engine is not None else make_engine(settings)
+        key = settings.signing_key()
         return cls(
             settings=settings,
             engine=engine,
             passwords=Passwords(settings),
-            signing_key=settings.signing_key(),
+            signing_key=key,
+            tokens=TokenVerifier(key),
             cache=CatalogCache(stuck_attempts=settings.stuck_attempts),
             jobs=JobRunner(engine),
         )

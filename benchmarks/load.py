@@ -15,9 +15,13 @@ database. Students log in through the API before anything is measured.
 Load generator: `--clients` separate processes (not the server's), each with an
 asyncio loop and one keep-alive connection per student (benchmarks.loadgen). A
 service loop is: POST /api/practice/answers for the current item (right with
-probability 0.7, else a wrong but readable answer) with a fresh idempotency key,
-then GET /api/practice/next, whose recommendation becomes the next current item.
-A bare loop is one POST /bare.
+probability 0.7, else a wrong but readable answer) with a fresh idempotency key;
+its reply carries the correctness, the mastery update and the next recommendation,
+whose top item becomes the current item. That is how the web front end works (the
+feedback page shows the reply's three choices); a student starts with GET
+/api/practice/next. A third, reference phase runs the loop of a client that also
+asks GET /api/practice/next after every answer (two requests per loop). A bare
+loop is one POST /bare.
 
 Protocol. Little's law ties the numbers: with N closed-loop clients and no think
 time, latency = N / throughput, so 100 students under 50 ms need > 2,000 loops/s,
@@ -27,7 +31,8 @@ which says more about the machine than about the service. Hence two phases:
    ratio, and the latency at saturation (= N / throughput, reported for reference);
 2. paced - every student thinks 1-3 s (uniform; --pace) before each loop, about
    `students / 2` loops/s offered, i.e. a class answering briskly. Gives the
-   latency of the answer+next loop a student actually experiences.
+   latency of the answer+next loop a student actually experiences;
+3. saturation with the two-request loop (answer, then GET next), for reference.
 Each phase has a warm-up (--warmup s, not measured) and a window of --seconds.
 CPU seconds of the server's processes, the database server's and the load
 generator's are read per phase (/proc), so the report says where the time went.
@@ -347,6 +352,14 @@ def _env(data_dir: Path, url: str | None) -> dict[str, str]:
     return {"PATHWAYS_DATA_DIR": str(data_dir), "DATABASE_URL": url or ""}
 
 
+# (phase name, paced?, next item from the answer's reply?)
+SERVICE_PHASES = (
+    ("saturation", False, True),
+    ("paced", True, True),
+    ("saturation_answer_then_get", False, False),
+)
+
+
 def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -> dict[str, Any]:
     with ExitStack() as stack:
         root = Path(tempfile.mkdtemp(prefix=f"pathways-load-{db}-"))
@@ -369,17 +382,22 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
 
         common = {"warmup": args.warmup, "seconds": args.seconds}
         phases: dict[str, Any] = {}
-        with LiveServer("api.main:create_app", env=service_env, workers=args.workers) as server:
+        with LiveServer(args.factory, env=service_env, workers=args.workers) as server:
             students = login_all(server.base_url, usernames)
             acked: list[tuple[int, str, int]] = []
-            for mode, pace in (("saturation", None), ("paced", tuple(args.pace))):
+            for mode, pace, follow in SERVICE_PHASES:
                 print(f"[{db}] service, {mode}: {args.seconds:.0f} s", flush=True)
                 result, got = run_clients(
                     pool,
                     server,
                     db_pid,
                     students,
-                    {"kind": "service", "pace": pace, **common},
+                    {
+                        "kind": "service",
+                        "pace": tuple(args.pace) if pace else None,
+                        "follow_reply": follow,
+                        **common,
+                    },
                     answers,
                     args.clients,
                     mode,
@@ -414,18 +432,22 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
         phases["service_paced"],
         phases["bare_saturation"],
     )
+    two = phases["service_saturation_answer_then_get"]
     ratio = service["loops_per_s"] / bare["loops_per_s"] if bare["loops_per_s"] else 0.0
-    errors = service["errors"] + paced["errors"] + bare["errors"]
+    ratio_two = two["loops_per_s"] / bare["loops_per_s"] if bare["loops_per_s"] else 0.0
+    errors = service["errors"] + paced["errors"] + bare["errors"] + two["errors"]
     p95 = paced["latency_ms"].get("p95", float("inf"))
     return {
         "database": db,
         "phases": phases,
         "ratio_service_loops_to_bare_requests": round(ratio, 3),
+        "ratio_answer_then_get_loops_to_bare_requests": round(ratio_two, 3),
         "verification": {"service": asdict(service_check), "bare": asdict(bare_check)},
         "targets": {
             "ratio_at_least_0.5": ratio >= TARGET_RATIO,
             "paced_p95_below_50ms": p95 < TARGET_P95_MS,
-            "zero_errors": errors == 0 and service["unrecorded"] + paced["unrecorded"] == 0,
+            "zero_errors": errors == 0
+            and service["unrecorded"] + paced["unrecorded"] + two["unrecorded"] == 0,
             "no_lost_or_duplicated": service_check.ok and bare_check.ok,
         },
     }
@@ -440,6 +462,7 @@ def table(run: dict[str, Any]) -> str:
     rows = [
         ("service, saturation", p["service_saturation"]),
         ("service, paced", p["service_paced"]),
+        ("answer+GET, saturation", p["service_saturation_answer_then_get"]),
         ("bare peer, saturation", p["bare_saturation"]),
     ]
     lines = [
@@ -458,6 +481,7 @@ def table(run: dict[str, Any]) -> str:
     v = run["verification"]
     lines.append(
         f"ratio service loops/s : bare requests/s = {run['ratio_service_loops_to_bare_requests']}"
+        f" (answer+GET loop: {run['ratio_answer_then_get_loops_to_bare_requests']})"
     )
     for name in ("service", "bare"):
         c = v[name]

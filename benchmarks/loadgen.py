@@ -116,6 +116,9 @@ class Phase:
     warmup: float
     seconds: float
     pace: tuple[float, float] | None = None  # think time before each loop; None: none
+    # service loop: take the next item from the answer's reply (as the web front end
+    # does); False: also GET /api/practice/next after every answer
+    follow_reply: bool = True
 
     @property
     def window(self) -> tuple[float, float]:
@@ -237,7 +240,11 @@ async def _service_student(
                 outcome.acked.append((student.user_id, key, int(reply["response_id"])))
             else:
                 outcome.unrecorded += 1
-            current = await _next_item(conn, auth, outcome)
+            offered = (reply.get("next") or {}).get("recommended")
+            if phase.follow_reply and offered is not None:
+                current = str(offered["item"]["id"])
+            else:
+                current = await _next_item(conn, auth, outcome)
             _count(outcome, phase, began, time.perf_counter() - t0)
     except HttpError as exc:
         outcome.error(str(exc))

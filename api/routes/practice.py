@@ -1,41 +1,68 @@
-"""The student's practice loop: next item, submit an answer."""
+"""The student's practice loop: next item, submit an answer.
+
+These two routes are the service's hot path (every answer of every student), so each
+does its whole work in ONE worker-thread hop: the token is checked on the event loop
+(`ClaimsDep`), the user row and role inside the hop (`student_from`, the same checks
+as `StudentUser`), and the reply is serialised once by pydantic and sent as is
+(`response_model` still documents it).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import Connection
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import RuntimeDep, SessionDep, StudentUser
+from api.deps import ClaimsDep, RuntimeDep, SessionDep, student_from
+from api.runtime import Runtime
+from api.security import TokenClaims
 from api.services import practice
 from models.practice import AnswerResult, AnswerSubmit, NextItems
 
 router = APIRouter(prefix="/api/practice", tags=["practice"])
 
 
+def _json(model: NextItems | AnswerResult) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+def _next(session: Session, runtime: Runtime, claims: TokenClaims, goal: str | None) -> Response:
+    return _json(practice.next_items(session, runtime, student_from(session, claims), goal))
+
+
+def _answer(
+    session: Session, runtime: Runtime, claims: TokenClaims, body: AnswerSubmit
+) -> Response:
+    def student(db: Connection) -> int:
+        return student_from(db, claims)
+
+    return _json(practice.submit_answer(session, runtime, student, body))
+
+
 @router.get("/next", response_model=NextItems)
-def next_item(
+async def next_item(
     session: SessionDep,
     runtime: RuntimeDep,
-    student: StudentUser,
+    claims: ClaimsDep,
     goal: Annotated[
         str | None, Query(max_length=100, description="Skill id to work towards")
     ] = None,
-) -> NextItems:
+) -> Response:
     """The recommended item and two alternatives, each with a reason (no answer keys)."""
-    assert student.id is not None
-    return practice.next_items(session, runtime, student.id, goal)
+    return await run_in_threadpool(_next, session, runtime, claims, goal)
 
 
 @router.post("/answers", response_model=AnswerResult)
-def submit_answer(
-    body: AnswerSubmit, session: SessionDep, runtime: RuntimeDep, student: StudentUser
-) -> AnswerResult:
+async def submit_answer(
+    body: AnswerSubmit, session: SessionDep, runtime: RuntimeDep, claims: ClaimsDep
+) -> Response:
     """Check and record an answer; updates every skill the item is tagged with.
 
     Send a fresh `idempotency_key` per answer and reuse it on retries: a repeated key
     records nothing new and returns the first reply. An unreadable answer (e.g. letters
     for a number) is not recorded: `recorded` is false and `error` says what to fix.
     """
-    assert student.id is not None
-    return practice.submit_answer(session, runtime, student.id, body)
+    return await run_in_threadpool(_answer, session, runtime, claims, body)

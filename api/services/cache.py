@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import Session, col, select
 
 from api.services.payloads import student_view
@@ -26,6 +26,7 @@ from engine.recommend.graph import Item as GraphItem
 from engine.recommend.graph import SkillGraph
 from engine.recommend.policy import Recommender
 from engine.recommend.settings import RecommenderSettings
+from engine.recommend.state import StudentState
 from models.content import Item, ItemSkill, Prerequisite, Skill, Unit
 from models.params import ParamSet
 from models.revision import REVISION_ROW, Revision
@@ -60,6 +61,9 @@ class Snapshot:
     # Recommendations already computed for (student, last response id, goal): a pure
     # function of the state and this snapshot, so the GET after an answer is free.
     memo: dict[tuple[int, int | None, str | None], Any] = field(default_factory=dict)
+    # Per student: (last response id, state) as this process stored it, so the next
+    # answer does not parse the stored JSON again (see practice._take_state).
+    states: dict[int, tuple[int, StudentState]] = field(default_factory=dict)
 
     def skill_params(self, skill: str) -> SkillParams:
         """Active parameters of the skill, else DEFAULT_SKILL_PARAMS."""
@@ -73,7 +77,7 @@ class Snapshot:
 _REVISION_SQL = text(f"SELECT content, params FROM revision WHERE id = {REVISION_ROW}")
 
 
-def read_revision(session: Session) -> tuple[int, int]:
+def read_revision(session: Session | Connection) -> tuple[int, int]:
     """The revision counters (plain SQL: this runs on every request)."""
     row = session.execute(_REVISION_SQL).first()
     return (0, 0) if row is None else (int(row[0]), int(row[1]))

@@ -15,10 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
 
 from api.services.cache import Snapshot
-from api.services.upsert import upsert
+from api.services.upsert import Executor, upsert
 from engine.recommend.state import StudentState
 from engine.trace import Update
 from models.mastery import Mastery, StudentStateRow
@@ -29,7 +28,7 @@ _STATE_SQL = select(_STATE.c.state, _STATE.c.last_response_id).where(
 )
 
 
-def load_state_row(session: Session, student_id: int) -> tuple[StudentState, int | None]:
+def load_state_row(session: Executor, student_id: int) -> tuple[StudentState, int | None]:
     """The student's state and the last response it includes (Core query: hot path)."""
     row = session.execute(_STATE_SQL, {"sid": student_id}).first()
     if row is None:
@@ -40,12 +39,12 @@ def load_state_row(session: Session, student_id: int) -> tuple[StudentState, int
 _LAST_SQL = select(_STATE.c.last_response_id).where(_STATE.c.student_id == bindparam("sid"))
 
 
-def last_response_id(session: Session, student_id: int) -> int | None:
+def last_response_id(session: Executor, student_id: int) -> int | None:
     """Which answer the stored state ends with (None: no answers yet); no JSON parsing."""
     return session.execute(_LAST_SQL, {"sid": student_id}).scalar()
 
 
-def load_state(session: Session, student_id: int) -> StudentState:
+def load_state(session: Executor, student_id: int) -> StudentState:
     return load_state_row(session, student_id)[0]
 
 
@@ -90,7 +89,7 @@ def state_row(student_id: int, state: StudentState, response_id: int | None) -> 
 
 
 def save_answer(
-    session: Session,
+    session: Executor,
     student_id: int,
     state: StudentState,
     skills: Iterable[str],

@@ -15,10 +15,11 @@ per-process snapshot, so the answer path costs a handful of indexed statements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, text
+from sqlalchemy import Connection, bindparam, func, text
 from sqlmodel import Session, select
 
 from api.db import write_transaction
@@ -84,6 +85,7 @@ def recommend(
 
 
 MEMO_LIMIT = 50_000
+STATE_LIMIT = 5_000  # students whose state this process keeps parsed (~10-50 kB each)
 
 
 def remember(snap: Snapshot, key: tuple[int, int | None, str | None], value: NextItems) -> None:
@@ -105,17 +107,17 @@ def next_items(
     return found
 
 
-def _lock_student(session: Session, student_id: int) -> tuple[int, int]:
+def _lock_student(db: Connection, student_id: int) -> tuple[int, int]:
     """Serialise with other writers; returns the revision read under the lock."""
-    if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(
-            text("SELECT content, params FROM revision WHERE id = 1 FOR SHARE")
-        ).first()
-        session.execute(
-            text('SELECT id FROM "user" WHERE id = :id FOR NO KEY UPDATE'), {"id": student_id}
-        )
+    if db.dialect.name == "postgresql":
+        row = db.execute(_REVISION_FOR_SHARE).first()
+        db.execute(_LOCK_USER, {"id": student_id})
         return (0, 0) if row is None else (int(row[0]), int(row[1]))
-    return read_revision(session)
+    return read_revision(db)
+
+
+_REVISION_FOR_SHARE = text("SELECT content, params FROM revision WHERE id = 1 FOR SHARE")
+_LOCK_USER = text('SELECT id FROM "user" WHERE id = :id FOR NO KEY UPDATE')
 
 
 def _stored_reply(session: Session, student_id: int, body: AnswerSubmit) -> AnswerResult | None:
@@ -150,41 +152,82 @@ def _usable_item(snap: Snapshot, item_id: str) -> CatalogItem:
     return item
 
 
+# Who is answering: the student's id, or a check that returns it (run inside the write
+# transaction, so the HTTP route's account check costs no transaction of its own).
+StudentRef = int | Callable[[Connection], int]
+
+
 def submit_answer(
-    session: Session, runtime: Runtime, student_id: int, body: AnswerSubmit
+    session: Session, runtime: Runtime, student: StudentRef, body: AnswerSubmit
 ) -> AnswerResult:
     """Check, log and trace one answer atomically; a repeated key returns the first reply."""
+    committed: list[Callable[[], None]] = []  # run once the answer is durable
+    with write_transaction(session):
+        result = _submit(session, runtime, student, body, committed)
+    for hook in committed:
+        hook()
+    return result
+
+
+def _submit(
+    session: Session,
+    runtime: Runtime,
+    student: StudentRef,
+    body: AnswerSubmit,
+    committed: list[Callable[[], None]],
+) -> AnswerResult:
+    db = session.connection()  # Core statements: no ORM bookkeeping on the hot path
+    student_id = student if isinstance(student, int) else student(db)
     if len(body.answer) > runtime.settings.max_answer_chars:
         raise Invalid(f"answer: longer than {runtime.settings.max_answer_chars} characters")
-    with write_transaction(session):
-        snap = runtime.cache.get(session, _lock_student(session, student_id))
-        if body.goal is not None and body.goal not in snap.graph:
-            raise Invalid(f"goal: unknown skill {body.goal!r}")
-        item = snap.items.get(body.item_id)
-        if item is None or item.retired or not item.skills:
-            stored = _stored_reply(session, student_id, body)
-            if stored is not None:
-                return stored
-            item = _usable_item(snap, body.item_id)
-        check = check_answer(item.content, body.answer)
-        if check.error is not None:
-            stored = _stored_reply(session, student_id, body)
-            if stored is not None:
-                return stored
-            return AnswerResult(
-                recorded=False,
-                correct=False,
-                feedback=check.feedback,
-                error=check.error,
-                normalized=check.normalized,
-            )
-        return _record(
-            session, snap, student_id, item, body, check.correct, check.feedback, check.normalized
+    snap = runtime.cache.get(session, _lock_student(db, student_id))
+    if body.goal is not None and body.goal not in snap.graph:
+        raise Invalid(f"goal: unknown skill {body.goal!r}")
+    item = snap.items.get(body.item_id)
+    if item is None or item.retired or not item.skills:
+        stored = _stored_reply(session, student_id, body)
+        if stored is not None:
+            return stored
+        item = _usable_item(snap, body.item_id)
+    check = check_answer(item.content, body.answer)
+    if check.error is not None:
+        stored = _stored_reply(session, student_id, body)
+        if stored is not None:
+            return stored
+        return AnswerResult(
+            recorded=False,
+            correct=False,
+            feedback=check.feedback,
+            error=check.error,
+            normalized=check.normalized,
         )
+    return _record(
+        session,
+        db,
+        snap,
+        student_id,
+        item,
+        body,
+        check.correct,
+        check.feedback,
+        check.normalized,
+        committed,
+    )
+
+
+def _take_state(snap: Snapshot, db: Connection, student_id: int) -> StudentState:
+    """The state this process stored after the student's last answer, if it is still the
+    stored one (no other process or replay wrote since); else the stored one, parsed.
+    Taken out of the cache: the answer mutates it, and only a commit puts it back."""
+    kept = snap.states.pop(student_id, None)
+    if kept is not None and kept[0] == last_response_id(db, student_id):
+        return kept[1]
+    return load_state(db, student_id)
 
 
 def _record(
     session: Session,
+    db: Connection,
     snap: Snapshot,
     student_id: int,
     item: CatalogItem,
@@ -192,9 +235,10 @@ def _record(
     correct: bool,
     feedback: str,
     normalized: str | None,
+    committed: list[Callable[[], None]],
 ) -> AnswerResult:
     now = utcnow()
-    stmt = _log_insert(session.get_bind().dialect.name)
+    stmt = _log_insert(db.dialect.name)
     values = {
         "student_id": student_id,
         "item_id": item.id,
@@ -206,7 +250,7 @@ def _record(
         "param_set_id": snap.param_set_id,
         "created_at": now,
     }
-    inserted = session.execute(stmt, values).first()
+    inserted = db.execute(stmt, values).first()
     if inserted is None:  # a concurrent submission with this key won the race
         stored = _stored_reply(session, student_id, body)
         if stored is None:
@@ -214,10 +258,10 @@ def _record(
         return stored
     response_id, attempt_no = int(inserted[0]), int(inserted[1])
 
-    state = load_state(session, student_id)
+    state = _take_state(snap, db, student_id)
     before = {s: state.mastery(s, snap.skill_params(s)) for s in item.skills}
     updates = record_answer(state, snap, item.id, item.skills, correct)
-    save_answer(session, student_id, state, item.skills, response_id, item.id, now)
+    save_answer(db, student_id, state, item.skills, response_id, item.id, now)
     beliefs = snap.recommender.beliefs(state)
     changes = [
         SkillMasteryChange(
@@ -232,7 +276,14 @@ def _record(
         for s, up in updates.items()
     ]
     upcoming = recommend(snap, state, body.goal, beliefs)
-    remember(snap, (student_id, response_id, body.goal), upcoming)
+
+    def keep() -> None:
+        remember(snap, (student_id, response_id, body.goal), upcoming)
+        if len(snap.states) >= STATE_LIMIT:
+            snap.states.clear()
+        snap.states[student_id] = (response_id, state)
+
+    committed.append(keep)
     result = AnswerResult(
         recorded=True,
         response_id=response_id,
@@ -244,12 +295,13 @@ def _record(
         next=upcoming,
     )
     body_json: dict[str, Any] = result.model_dump(mode="json")
-    session.execute(_REPLY.insert(), {"response_id": response_id, "body": body_json})
+    db.execute(_REPLY_INSERT, {"response_id": response_id, "body": body_json})
     return result
 
 
 _LOG = ResponseLog.__table__  # type: ignore[attr-defined]
 _REPLY = AnswerReply.__table__  # type: ignore[attr-defined]
+_REPLY_INSERT = _REPLY.insert()
 
 
 @lru_cache(maxsize=4)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import random
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.db import new_session
 from api.runtime import Runtime
-from models.users import Role
+from api.services import practice, users
+from api.services.replay import replay
+from api.settings import Settings
+from models.practice import AnswerSubmit
+from models.users import Role, UserUpdate
 from tests.utils import factories as f
 from tests.utils.curriculum import RIGHT, WRONG
-from tests.utils.queries import written_counts
+from tests.utils.queries import derived_state, written_counts
 
 
 def _student(session: Session, runtime: Runtime, client: TestClient) -> dict[str, str]:
@@ -155,3 +162,48 @@ def test_answer_reply_follows_the_goal(
     )
     assert bad.status_code == 422 and "nope" in bad.text
     assert written_counts(engine)["log"] == 1
+
+
+def test_two_processes_answering_for_one_student_keep_the_state_exact(
+    session: Session, runtime: Runtime, engine: Engine, settings: Settings, seed: int
+) -> None:
+    """Each process keeps the states it stored (no JSON parse on the next answer); an
+    answer taken by the other process must make that copy stale, never used."""
+    other = Runtime.create(settings, engine)  # a second worker: its own caches
+    f.load_curriculum(session)
+    student = f.make_user(session, runtime, Role.student)
+    assert student.id is not None
+    rng = random.Random(seed)
+    items = sorted(RIGHT.keys() - {"csv1", "csv2"})
+    for n in range(30):
+        rt = runtime if rng.random() < 0.5 else other
+        item = rng.choice(items)
+        text = RIGHT[item] if rng.random() < 0.6 else WRONG[item]
+        body = AnswerSubmit(item_id=item, answer=text, idempotency_key=f"k{n}")
+        with new_session(engine) as s:
+            assert practice.submit_answer(s, rt, student.id, body).recorded
+    incremental = derived_state(engine)
+    replay(session, runtime.cache)
+    assert derived_state(engine) == incremental
+
+
+def test_practice_routes_check_the_account_on_every_request(
+    client: TestClient, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    """The practice routes check the account in their own worker hop (not `StudentUser`):
+    the same 401s and 403s, and a refused answer writes nothing."""
+    headers = _student(session, runtime, client)
+    teacher = f.make_user(session, runtime, Role.teacher)
+    staff = f.login(client, teacher.username)
+    body = {"item_id": "eq1", "answer": RIGHT["eq1"], "idempotency_key": "a1"}
+    assert client.get("/api/practice/next", headers=staff).status_code == 403
+    assert client.post("/api/practice/answers", json=body, headers=staff).status_code == 403
+    assert client.post("/api/practice/answers", json=body).status_code == 401
+    me = client.get("/api/me", headers=headers).json()
+    users.update_user(session, runtime, me["id"], UserUpdate(is_active=False))
+    for reply in (
+        client.get("/api/practice/next", headers=headers),
+        client.post("/api/practice/answers", json=body, headers=headers),
+    ):
+        assert reply.status_code == 401 and "deactivated" in reply.json()["detail"]
+    assert written_counts(engine)["log"] == 0
