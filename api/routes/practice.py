@@ -36,10 +36,10 @@ def _next(session: Session, runtime: Runtime, claims: TokenClaims, goal: str | N
 def _answer(
     session: Session, runtime: Runtime, claims: TokenClaims, body: AnswerSubmit
 ) -> Response:
-    def student(db: Connection) -> int:
+    def check_account(db: Connection) -> int:
         return student_from(db, claims)
 
-    return _json(practice.submit_answer(session, runtime, student, body))
+    return _json(practice.submit_answer(session, runtime, claims.user_id, body, check_account))
 
 
 @router.get("/next", response_model=NextItems)

@@ -195,6 +195,10 @@ class CatalogCache:
                 self._snapshot = snap
             return snap
 
+    def current(self) -> Snapshot | None:
+        """The last snapshot built, without checking the revision (the caller must)."""
+        return self._snapshot
+
     def clear(self) -> None:
         with self._lock:
             self._snapshot = None

@@ -16,6 +16,7 @@ per-process snapshot, so the answer path costs a handful of indexed statements.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -152,116 +153,185 @@ def _usable_item(snap: Snapshot, item_id: str) -> CatalogItem:
     return item
 
 
-# Who is answering: the student's id, or a check that returns it (run inside the write
-# transaction, so the HTTP route's account check costs no transaction of its own).
-StudentRef = int | Callable[[Connection], int]
+AccountCheck = Callable[[Connection], object]
+
+
+@dataclass
+class _Traced:
+    """An answer applied to a state: everything the reply needs but its log row."""
+
+    state: StudentState
+    changes: list[SkillMasteryChange]
+    upcoming: NextItems
+
+
+@dataclass
+class _Guess:
+    """The answer traced before the write lock, on this process's copy of the state.
+
+    Under the SQLite write lock (one writer at a time, across workers) the answer path
+    only has to log and store; the BKT update and the next recommendation, most of its
+    CPU, are computed beforehand. The guess holds if, under the lock, the snapshot is
+    still current and the stored state still ends with `last_id`; else it is dropped
+    and the answer traced again from the stored state.
+    """
+
+    snap: Snapshot
+    last_id: int
+    item: CatalogItem
+    correct: bool
+    feedback: str
+    normalized: str | None
+    traced: _Traced
 
 
 def submit_answer(
-    session: Session, runtime: Runtime, student: StudentRef, body: AnswerSubmit
+    session: Session,
+    runtime: Runtime,
+    student_id: int,
+    body: AnswerSubmit,
+    check_account: AccountCheck | None = None,
 ) -> AnswerResult:
-    """Check, log and trace one answer atomically; a repeated key returns the first reply."""
+    """Check, log and trace one answer atomically; a repeated key returns the first reply.
+
+    `check_account` runs first inside the write transaction (the HTTP route's token
+    check, so it costs no transaction of its own); it raises to refuse.
+    """
+    guess = _guess(runtime, student_id, body)
     committed: list[Callable[[], None]] = []  # run once the answer is durable
     with write_transaction(session):
-        result = _submit(session, runtime, student, body, committed)
+        result = _submit(session, runtime, student_id, body, check_account, guess, committed)
     for hook in committed:
         hook()
     return result
 
 
+def _guess(runtime: Runtime, student_id: int, body: AnswerSubmit) -> _Guess | None:
+    """Trace the answer without the lock when this process holds the student's state."""
+    snap = runtime.cache.current()
+    if snap is None or len(body.answer) > runtime.settings.max_answer_chars:
+        return None
+    item = snap.items.get(body.item_id)
+    if item is None or item.retired or not item.skills:
+        return None
+    if body.goal is not None and body.goal not in snap.graph:
+        return None
+    check = check_answer(item.content, body.answer)
+    if check.error is not None:
+        return None
+    kept = snap.states.pop(student_id, None)  # ours alone now: tracing mutates it
+    if kept is None:
+        return None
+    last_id, state = kept
+    traced = _trace(snap, state, item, check.correct, body.goal)
+    return _Guess(snap, last_id, item, check.correct, check.feedback, check.normalized, traced)
+
+
 def _submit(
     session: Session,
     runtime: Runtime,
-    student: StudentRef,
+    student_id: int,
     body: AnswerSubmit,
+    check_account: AccountCheck | None,
+    guess: _Guess | None,
     committed: list[Callable[[], None]],
 ) -> AnswerResult:
     db = session.connection()  # Core statements: no ORM bookkeeping on the hot path
-    student_id = student if isinstance(student, int) else student(db)
+    if check_account is not None:
+        check_account(db)
     if len(body.answer) > runtime.settings.max_answer_chars:
         raise Invalid(f"answer: longer than {runtime.settings.max_answer_chars} characters")
     snap = runtime.cache.get(session, _lock_student(db, student_id))
-    if body.goal is not None and body.goal not in snap.graph:
-        raise Invalid(f"goal: unknown skill {body.goal!r}")
-    item = snap.items.get(body.item_id)
-    if item is None or item.retired or not item.skills:
-        stored = _stored_reply(session, student_id, body)
-        if stored is not None:
-            return stored
-        item = _usable_item(snap, body.item_id)
-    check = check_answer(item.content, body.answer)
-    if check.error is not None:
-        stored = _stored_reply(session, student_id, body)
-        if stored is not None:
-            return stored
-        return AnswerResult(
-            recorded=False,
-            correct=False,
-            feedback=check.feedback,
-            error=check.error,
-            normalized=check.normalized,
+    if guess is not None and guess.snap is not snap:
+        guess = None
+    if guess is not None:
+        item, correct, feedback, normalized = (
+            guess.item,
+            guess.correct,
+            guess.feedback,
+            guess.normalized,
         )
-    return _record(
-        session,
-        db,
-        snap,
-        student_id,
-        item,
-        body,
-        check.correct,
-        check.feedback,
-        check.normalized,
-        committed,
-    )
+    else:
+        if body.goal is not None and body.goal not in snap.graph:
+            raise Invalid(f"goal: unknown skill {body.goal!r}")
+        found = snap.items.get(body.item_id)
+        if found is None or found.retired or not found.skills:
+            stored = _stored_reply(session, student_id, body)
+            if stored is not None:
+                return stored
+            found = _usable_item(snap, body.item_id)
+        item = found
+        check = check_answer(item.content, body.answer)
+        if check.error is not None:
+            stored = _stored_reply(session, student_id, body)
+            if stored is not None:
+                return stored
+            return AnswerResult(
+                recorded=False,
+                correct=False,
+                feedback=check.feedback,
+                error=check.error,
+                normalized=check.normalized,
+            )
+        correct, feedback, normalized = check.correct, check.feedback, check.normalized
 
-
-def _take_state(snap: Snapshot, db: Connection, student_id: int) -> StudentState:
-    """The state this process stored after the student's last answer, if it is still the
-    stored one (no other process or replay wrote since); else the stored one, parsed.
-    Taken out of the cache: the answer mutates it, and only a commit puts it back."""
-    kept = snap.states.pop(student_id, None)
-    if kept is not None and kept[0] == last_response_id(db, student_id):
-        return kept[1]
-    return load_state(db, student_id)
-
-
-def _record(
-    session: Session,
-    db: Connection,
-    snap: Snapshot,
-    student_id: int,
-    item: CatalogItem,
-    body: AnswerSubmit,
-    correct: bool,
-    feedback: str,
-    normalized: str | None,
-    committed: list[Callable[[], None]],
-) -> AnswerResult:
     now = utcnow()
-    stmt = _log_insert(db.dialect.name)
-    values = {
-        "student_id": student_id,
-        "item_id": item.id,
-        "raw_answer": body.answer,
-        "normalized": normalized,
-        "correct": correct,
-        "skills": list(item.skills),
-        "idempotency_key": body.idempotency_key,
-        "param_set_id": snap.param_set_id,
-        "created_at": now,
-    }
-    inserted = db.execute(stmt, values).first()
-    if inserted is None:  # a concurrent submission with this key won the race
+    inserted = db.execute(
+        _log_insert(db.dialect.name),
+        {
+            "student_id": student_id,
+            "item_id": item.id,
+            "raw_answer": body.answer,
+            "normalized": normalized,
+            "correct": correct,
+            "skills": list(item.skills),
+            "idempotency_key": body.idempotency_key,
+            "param_set_id": snap.param_set_id,
+            "created_at": now,
+        },
+    ).first()
+    if inserted is None:  # the key was used before (a retry), or a concurrent submission
         stored = _stored_reply(session, student_id, body)
         if stored is None:
             raise Conflict(f"idempotency_key {body.idempotency_key!r}: submission in progress")
         return stored
     response_id, attempt_no = int(inserted[0]), int(inserted[1])
 
-    state = _take_state(snap, db, student_id)
+    stored_last = last_response_id(db, student_id)
+    if guess is not None and guess.last_id == stored_last:
+        traced = guess.traced
+    else:  # no guess, or another process (or a replay) wrote the state since
+        traced = _trace(snap, load_state(db, student_id), item, correct, body.goal)
+    save_answer(db, student_id, traced.state, item.skills, response_id, item.id, now)
+    result = AnswerResult(
+        recorded=True,
+        response_id=response_id,
+        attempt=attempt_no,
+        correct=correct,
+        feedback=feedback,
+        normalized=normalized,
+        mastery=traced.changes,
+        next=traced.upcoming,
+    )
+    body_json: dict[str, Any] = result.model_dump(mode="json")
+    db.execute(_REPLY_INSERT, {"response_id": response_id, "body": body_json})
+
+    def keep() -> None:
+        remember(snap, (student_id, response_id, body.goal), traced.upcoming)
+        if len(snap.states) >= STATE_LIMIT:
+            snap.states.clear()
+        snap.states[student_id] = (response_id, traced.state)
+
+    committed.append(keep)
+    return result
+
+
+def _trace(
+    snap: Snapshot, state: StudentState, item: CatalogItem, correct: bool, goal: str | None
+) -> _Traced:
+    """Apply the answer to `state` (in place) and recommend what comes next."""
     before = {s: state.mastery(s, snap.skill_params(s)) for s in item.skills}
     updates = record_answer(state, snap, item.id, item.skills, correct)
-    save_answer(db, student_id, state, item.skills, response_id, item.id, now)
     beliefs = snap.recommender.beliefs(state)
     changes = [
         SkillMasteryChange(
@@ -275,28 +345,7 @@ def _record(
         )
         for s, up in updates.items()
     ]
-    upcoming = recommend(snap, state, body.goal, beliefs)
-
-    def keep() -> None:
-        remember(snap, (student_id, response_id, body.goal), upcoming)
-        if len(snap.states) >= STATE_LIMIT:
-            snap.states.clear()
-        snap.states[student_id] = (response_id, state)
-
-    committed.append(keep)
-    result = AnswerResult(
-        recorded=True,
-        response_id=response_id,
-        attempt=attempt_no,
-        correct=correct,
-        feedback=feedback,
-        normalized=normalized,
-        mastery=changes,
-        next=upcoming,
-    )
-    body_json: dict[str, Any] = result.model_dump(mode="json")
-    db.execute(_REPLY_INSERT, {"response_id": response_id, "body": body_json})
-    return result
+    return _Traced(state, changes, recommend(snap, state, goal, beliefs))
 
 
 _LOG = ResponseLog.__table__  # type: ignore[attr-defined]

@@ -8,11 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.db import new_session
+from api.db import new_session, write_transaction
 from api.runtime import Runtime
+from api.services import params as params_service
 from api.services import practice, users
 from api.services.replay import replay
 from api.settings import Settings
+from engine.params import ModelParams, SkillParams
 from models.practice import AnswerSubmit
 from models.users import Role, UserUpdate
 from tests.utils import factories as f
@@ -207,3 +209,43 @@ def test_practice_routes_check_the_account_on_every_request(
     ):
         assert reply.status_code == 401 and "deactivated" in reply.json()["detail"]
     assert written_counts(engine)["log"] == 0
+
+
+def test_answer_after_another_process_activated_parameters_uses_them(
+    session: Session, runtime: Runtime, engine: Engine, settings: Settings, seed: int
+) -> None:
+    """A worker traces an answer before taking the write lock, on the snapshot it last
+    saw; when another process has activated new parameters meanwhile, that guess must
+    be dropped and the answer traced again with the new ones."""
+    other = Runtime.create(settings, engine)
+    f.load_curriculum(session)
+    student_id = f.make_user(session, runtime, Role.student).id
+    assert student_id is not None
+    rng = random.Random(seed)
+    items = ["eq1", "eq2", "ad1", "ad3", "mu1"]
+
+    def answer(n: int) -> None:
+        item = rng.choice(items)
+        text = RIGHT[item] if rng.random() < 0.6 else WRONG[item]
+        body = AnswerSubmit(item_id=item, answer=text, idempotency_key=f"k{n}")
+        with new_session(engine) as s:
+            assert practice.submit_answer(s, runtime, student_id, body).recorded
+
+    for n in range(10):
+        answer(n)
+    fitted = ModelParams(
+        skills={
+            s: SkillParams(prior=0.1, learn=0.3, guess=0.25, slip=0.05, forget=0.02)
+            for s in ("equiv", "add", "mul")
+        },
+        forgets=True,
+    )
+    with write_transaction(session):
+        stored = params_service.store_param_set(session, fitted, source="test")
+    assert stored.id is not None
+    params_service.activate(session, other, stored.id)  # replays with the new parameters
+    for n in range(10, 20):
+        answer(n)
+    incremental = derived_state(engine)
+    replay(session, runtime.cache)
+    assert derived_state(engine) == incremental
