@@ -29,7 +29,7 @@ from api.routes import (
 )
 from api.runtime import Runtime
 from api.services.errors import RateLimited, ServiceError
-from api.settings import Settings, load_settings
+from api.settings import Settings, apply_process_settings, load_settings
 from models.migrate import upgrade
 
 API_ROUTERS = (
@@ -51,6 +51,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; `engine` lets tests share an in-memory database."""
     settings = settings or load_settings()
+    apply_process_settings(settings)
     runtime = Runtime.create(settings, engine)
     if migrate:
         upgrade(runtime.engine)

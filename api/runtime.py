@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -42,6 +44,11 @@ class Runtime:
             cache=CatalogCache(stuck_attempts=settings.stuck_attempts),
             jobs=JobRunner(engine),
         )
+
+    @cached_property
+    def practice_limiter(self) -> CapacityLimiter:
+        """Threads for the practice routes (created on first use, inside the event loop)."""
+        return CapacityLimiter(self.settings.practice_thread_count)
 
     @property
     def token_ttl(self) -> timedelta:

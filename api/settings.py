@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -52,6 +53,28 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     db_pool_size: int = Field(default=40, ge=1)
+    practice_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description=(
+            "Worker threads per server process for the practice routes (answers, next); "
+            "unset: 2 on SQLite (one writer at a time: more threads only compete for "
+            "the GIL, also with the one holding the write lock), 8 on PostgreSQL "
+            "(concurrent writers, commits overlap)."
+        ),
+    )
+    gil_switch_interval_ms: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=100.0,
+        description=(
+            "Python's thread switch interval for the server process (the interpreter's "
+            "default is 5 ms). An answer holds the database write lock across several "
+            "calls that release the GIL; at 5 ms each one can wait that long behind a "
+            "busy request thread, stretching the lock for every other writer."
+        ),
+    )
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=64)
     demo_password: str | None = None
@@ -91,6 +114,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def practice_thread_count(self) -> int:
+        if self.practice_threads is not None:
+            return self.practice_threads
+        return 2 if self.is_sqlite else 8
 
     def signing_key(self) -> str:
         """The token key: the setting, else the data-dir file (created 0600 on first use)."""
@@ -135,3 +164,8 @@ def load_settings(**overrides: object) -> Settings:
             var = "DATABASE_URL" if loc == "database_url" else f"PATHWAYS_{loc.upper()}"
             lines.append(f"{var}: {err['msg']} (got {err.get('input')!r})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def apply_process_settings(settings: Settings) -> None:
+    """Settings of the whole server process (not of one app): the GIL switch interval."""
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000.0)

@@ -4,13 +4,16 @@
 
 It shares everything with the service that is not the service's own work: the
 settings (PATHWAYS_*/DATABASE_URL), `api.db.make_engine` (same pool, same SQLite
-pragmas: WAL, synchronous, busy timeout, BEGIN IMMEDIATE for writes), a sync
-handler run in the thread pool, a JSON body validated by pydantic and a JSON reply,
-and the same uvicorn settings and worker count (benchmarks.load starts both). Per
+pragmas: WAL, synchronous, busy timeout, BEGIN IMMEDIATE for writes, the same writer
+lock), a sync handler run in the thread pool, a JSON body validated by pydantic and
+a JSON reply, and the same uvicorn settings and worker count (benchmarks.load starts both). Per
 request it does one write transaction: INSERT a row with a unique (client, key)
 pair, like the service's idempotent answer log, RETURNING its id. No
 authentication, no reads: the ratio of the service's throughput to this one is
-what our own work costs on top of "one durable write per request".
+what our own work costs on top of "one durable write per request". The service's
+own process tuning (GIL switch interval, a small thread pool for the practice
+routes) is part of that work and is not applied here: the peer runs as a bare
+FastAPI app does, on the interpreter's and Starlette's defaults.
 
 The table is created by `create_table` (the benchmark calls it before starting
 the workers), not at start-up, so workers never race on DDL.

@@ -1,9 +1,11 @@
 """`pathways serve`: the classroom web service (uvicorn) on the data directory.
 
 The database is SQLite at $PATHWAYS_DATA_DIR/pathways.db (default ./.pathways) unless
-DATABASE_URL names another; migrations run at start-up. `--demo` first seeds a demo
-classroom (api.demo, idempotent) and prints its logins. The CLI's other database
-commands (`users`, `import`, `refit`, `replay`) may run while the server is up.
+DATABASE_URL names another; migrations run at start-up. `--workers N` runs N server
+processes (one per core uses the machine; SQLite writers queue across them).
+`--demo` first seeds a demo classroom (api.demo, idempotent) and prints its logins.
+The CLI's other database commands (`users`, `import`, `refit`, `replay`) may run
+while the server is up.
 """
 
 from __future__ import annotations
@@ -47,6 +49,18 @@ def serve_command(
     demo: Annotated[
         bool, typer.Option("--demo", help="Seed a demo classroom first and print its logins.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (about one per core); they share the database.",
+        ),
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
 ) -> None:
     """Run the web service (API docs at /docs)."""
     import uvicorn
@@ -69,4 +83,18 @@ def serve_command(
     where = settings.sqlalchemy_url.split("@")[-1]
     typer.echo(f"database: {where}", err=True)
     typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="info", access_log=access_log)
+        return
+    # Each worker process builds its own app from the environment (migrations are
+    # already applied by the one above, so theirs are no-ops).
+    application.state.runtime.engine.dispose()
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Connection
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import ClaimsDep, RuntimeDep, SessionDep, student_from
 from api.runtime import Runtime
@@ -52,7 +52,9 @@ async def next_item(
     ] = None,
 ) -> Response:
     """The recommended item and two alternatives, each with a reason (no answer keys)."""
-    return await run_in_threadpool(_next, session, runtime, claims, goal)
+    return await to_thread.run_sync(
+        _next, session, runtime, claims, goal, limiter=runtime.practice_limiter
+    )
 
 
 @router.post("/answers", response_model=AnswerResult)
@@ -65,4 +67,6 @@ async def submit_answer(
     records nothing new and returns the first reply. An unreadable answer (e.g. letters
     for a number) is not recorded: `recorded` is false and `error` says what to fix.
     """
-    return await run_in_threadpool(_answer, session, runtime, claims, body)
+    return await to_thread.run_sync(
+        _answer, session, runtime, claims, body, limiter=runtime.practice_limiter
+    )

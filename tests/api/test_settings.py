@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 
-from api.settings import SettingsError, load_settings
+from api.settings import SettingsError, apply_process_settings, load_settings
 
 
 def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -51,3 +52,24 @@ def test_given_secret_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("PATHWAYS_SECRET_KEY", "k" * 40)
     assert load_settings(data_dir=tmp_path).signing_key() == "k" * 40
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_practice_threads_default_per_database(tmp_path: Path) -> None:
+    assert load_settings(data_dir=tmp_path).practice_thread_count == 2  # SQLite: one writer
+    pg = load_settings(data_dir=tmp_path, database_url="postgresql://u@h/db")
+    assert pg.practice_thread_count == 8
+    assert load_settings(data_dir=tmp_path, practice_threads=5).practice_thread_count == 5
+
+
+def test_process_settings_are_checked_and_applied(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATHWAYS_GIL_SWITCH_INTERVAL_MS", "0")
+    with pytest.raises(SettingsError, match="PATHWAYS_GIL_SWITCH_INTERVAL_MS"):
+        load_settings()
+    before = sys.getswitchinterval()
+    try:
+        apply_process_settings(load_settings(data_dir=tmp_path, gil_switch_interval_ms=2.0))
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)

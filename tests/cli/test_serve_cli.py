@@ -89,3 +89,14 @@ def test_generated_demo_password_is_kept(
     again, note = demo_password(tmp_path / "data")
     assert again == first and "generated earlier" in note
     assert oct((tmp_path / "data" / "demo_password").stat().st_mode)[-3:] == "600"
+
+
+def test_serve_with_workers_hands_uvicorn_the_factory(served: list[dict[str, Any]]) -> None:
+    result = runner.invoke(app, ["serve", "--workers", "2", "--no-access-log"])
+    assert result.exit_code == 0, result.output
+    [call] = served
+    # workers need an import string: each process builds its own app from the settings
+    assert call["app"] == "api.main:create_app" and call["factory"] is True
+    assert call["workers"] == 2 and call["access_log"] is False
+    bad = runner.invoke(app, ["serve", "--workers", "0"])
+    assert bad.exit_code == 2 and "--workers" in bad.output
