@@ -54,12 +54,13 @@ from numpy.typing import NDArray
 
 from benchmarks.simulate_classroom import (
     CALIBRATION_STUDENTS,
+    ROW_KEYS,
     _Job,
     _paired_ci,
     _policies,
-    bootstrap_mean_ci,
     job_settings,
     sample_curriculum,
+    summary_row,
     tutor_model,
 )
 from engine.recommend.baselines import Policy, goal_skills, least_recent_item
@@ -435,21 +436,17 @@ def run(
             progress(f"{i + 1}/{students} students")
     rows = []
     for name in policies:
-        attempts = np.array([r[0] for r in results[name]], dtype=np.float64)
-        in_budget = np.array([r[1] and r[0] <= budget for r in results[name]])
-        lo, hi = bootstrap_mean_ci(attempts, np.random.default_rng([seed, 7]))
+        mine = results[name]
         rows.append(
-            {
-                "population": population,
-                "policy": name,
-                "mean_attempts": float(attempts.mean()),
-                "ci_low": lo,
-                "ci_high": hi,
-                "pct_mastered_in_budget": 100.0 * float(in_budget.mean()),
-                "overpractice_pct": 100.0 * sum(r[2] for r in results[name]) / attempts.sum(),
-                "unfinished": sum(1 for r in results[name] if not r[1]),
-                "per_student": attempts,
-            }
+            summary_row(
+                population,
+                name,
+                [r[0] for r in mine],
+                [r[1] for r in mine],
+                sum(r[2] for r in mine),
+                budget,
+                seed,
+            )
         )
     return rows, budget
 
@@ -529,16 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_rows(rows, args.seed))
     print(f"{time.perf_counter() - t0:.1f}s")
     if args.json:
-        keys = (
-            "population",
-            "policy",
-            "mean_attempts",
-            "ci_low",
-            "ci_high",
-            "pct_mastered_in_budget",
-            "overpractice_pct",
-            "unfinished",
-        )
+        keys = (*ROW_KEYS, "unfinished")
         savings = saving_vs_mastery(rows, args.seed)
         out = [
             {**{k: r[k] for k in keys}, "saving_vs_mastery_pct": savings.get(r["policy"])}

@@ -14,7 +14,6 @@ from api.services import params as params_service
 from api.services import practice, users
 from api.services.replay import replay
 from api.settings import Settings
-from engine.params import ModelParams, SkillParams
 from models.practice import AnswerSubmit
 from models.users import Role, UserUpdate
 from tests.utils import factories as f
@@ -233,13 +232,7 @@ def test_answer_after_another_process_activated_parameters_uses_them(
 
     for n in range(10):
         answer(n)
-    fitted = ModelParams(
-        skills={
-            s: SkillParams(prior=0.1, learn=0.3, guess=0.25, slip=0.05, forget=0.02)
-            for s in ("equiv", "add", "mul")
-        },
-        forgets=True,
-    )
+    fitted = f.other_params()
     with write_transaction(session):
         stored = params_service.store_param_set(session, fitted, source="test")
     assert stored.id is not None

@@ -12,7 +12,6 @@ from api.db import write_transaction
 from api.runtime import Runtime
 from api.services import params as params_service
 from api.services.replay import replay
-from engine.params import ModelParams, SkillParams
 from models.users import Role
 from tests.utils import factories as f
 from tests.utils.curriculum import RIGHT, WRONG
@@ -53,13 +52,7 @@ def test_activation_replays_with_the_new_parameters(
     rng = random.Random(seed)
     _simulate(client, session, runtime, rng, answers=40)
     before = derived_state(engine)
-    fitted = ModelParams(
-        skills={
-            s: SkillParams(prior=0.1, learn=0.3, guess=0.25, slip=0.05, forget=0.02)
-            for s in ("equiv", "add", "mul")
-        },
-        forgets=True,
-    )
+    fitted = f.other_params()
     with write_transaction(session):
         stored = params_service.store_param_set(session, fitted, source="test")
     assert stored.id is not None

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from api.runtime import Runtime
 from api.services import classes, content_import, users
+from engine.params import ModelParams, SkillParams
 from models.classes import Classroom
 from models.users import Role, User, UserCreate
 from tests.utils.curriculum import SMALL_CURRICULUM
@@ -68,3 +69,13 @@ def answer(
 ) -> Any:
     body = {"item_id": item_id, "answer": text, "idempotency_key": key or f"k{next(_counter)}"}
     return client.post("/api/practice/answers", json=body, headers=headers)
+
+
+def other_params(skills: tuple[str, ...] = ("equiv", "add", "mul")) -> ModelParams:
+    """A parameter set unlike the defaults (with forgetting), for activation tests."""
+    return ModelParams(
+        skills={
+            s: SkillParams(prior=0.1, learn=0.3, guess=0.25, slip=0.05, forget=0.02) for s in skills
+        },
+        forgets=True,
+    )
