@@ -3,7 +3,7 @@
 Seeds the sample curriculum, a teacher, a designer, an admin and a class of 25
 students with subgroup attributes (English learner, IEP), gives each student a
 practice history, then fits and activates parameters on that history. Answers go
-through the real answer service (`practice.submit_answer`, the recommender choosing
+through the real answer service (`api.services.answers.submit_answer`, the recommender choosing
 each item), so the log, the mastery rows and the stored replies are exactly what
 students clicking would have produced. Students' answers come from a hidden true
 state drawn like `engine.recommend.sim` (a share of skills known at the start,
@@ -26,6 +26,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.services import classes, content_import, fits, params, practice, users
+from api.services.answers import submit_answer
 from api.services.cache import active_param_set
 from api.services.curriculum_store import current_curriculum_data
 from content import sample_curriculum_path
@@ -119,7 +120,7 @@ def _simulate(
         correct = rng.random() < (0.9 if known[skill] else 0.2)
         text = canonical_answer(item.answer) if correct else _wrong_answer(item)
         body = AnswerSubmit(item_id=item.id, answer=text, idempotency_key=f"demo-{student.id}-{n}")
-        practice.submit_answer(session, runtime, student.id, body)
+        submit_answer(session, runtime, student.id, body)
         if not known[skill]:
             gaps = sum(not known.get(p, True) for p in snap.graph.prerequisites(skill))
             known[skill] = rng.random() < min(1.0, 0.25 * ability * 0.3**gaps)

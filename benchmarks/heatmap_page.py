@@ -6,7 +6,7 @@
 Seeds a file SQLite database through the real services: a generated curriculum of
 `--skills` skills (units of six, each skill requiring the previous one, three items
 each), a teacher and a class of `--students` students with subgroup attributes, and
-`--answers` answers per student submitted with `practice.submit_answer` on whatever
+`--answers` answers per student submitted with `api.services.answers.submit_answer` on whatever
 the recommender offers (right with a per-student probability). It then times, in the
 same run and the same process, `--repeats` requests (after two warm-ups) of:
 
@@ -40,6 +40,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from api.services import classes, content_import, practice, users
+from api.services.answers import submit_answer
 from api.settings import load_settings
 from content.answers import canonical_answer
 from models.practice import AnswerSubmit
@@ -107,7 +108,7 @@ def seed(runtime: Runtime, students: int, n_skills: int, answers: int, rng: rand
                 item = runtime.cache.get(s).items[nxt.recommended.item.id].content
                 text = canonical_answer(item.answer) if rng.random() < p_right else "-1"
                 key += 1
-                practice.submit_answer(
+                submit_answer(
                     s,
                     runtime,
                     student.id,

@@ -29,7 +29,7 @@ from api.pages.setup import PageRoute
 from api.pages.skill_map import student_map
 from api.pages.templating import render
 from api.runtime import Runtime
-from api.services import practice, students
+from api.services import answers, practice, students
 from api.services.cache import Snapshot
 from api.services.errors import Conflict, Invalid, NotFound
 from content.answers import canonical_answer
@@ -210,7 +210,7 @@ async def answer_item(
         return again(read.error or "This page has expired: reload it and try again.", used)
     before = _mastery(session, runtime, user)
     try:
-        result = practice.submit_answer(
+        result = answers.submit_answer(
             session,
             runtime,
             _sid(user),

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from api.deps import ClaimsDep, RuntimeDep, SessionDep, student_from
 from api.runtime import Runtime
 from api.security import TokenClaims
-from api.services import practice
+from api.services import answers, practice
 from models.practice import AnswerResult, AnswerSubmit, NextItems
 
 router = APIRouter(prefix="/api/practice", tags=["practice"])
@@ -39,7 +39,7 @@ def _answer(
     def check_account(db: Connection) -> int:
         return student_from(db, claims)
 
-    return _json(practice.submit_answer(session, runtime, claims.user_id, body, check_account))
+    return _json(answers.submit_answer(session, runtime, claims.user_id, body, check_account))
 
 
 @router.get("/next", response_model=NextItems)

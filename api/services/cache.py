@@ -62,7 +62,7 @@ class Snapshot:
     # function of the state and this snapshot, so the GET after an answer is free.
     memo: dict[tuple[int, int | None, str | None], Any] = field(default_factory=dict)
     # Per student: (last response id, state) as this process stored it, so the next
-    # answer does not parse the stored JSON again (see practice._take_state).
+    # answer does not parse the stored JSON again (see answers._guess).
     states: dict[int, tuple[int, StudentState]] = field(default_factory=dict)
 
     def skill_params(self, skill: str) -> SkillParams:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from api.runtime import Runtime
-from api.services import practice
+from api.services import answers
 from api.services.replay import replay
 from models.practice import AnswerSubmit
 from models.responses import ResponseLog
@@ -55,7 +55,7 @@ def _worker(
                 key = f"s{student_id}-n{n}"
                 for _ in range(2 if n % 3 == 0 else 1):
                     body = AnswerSubmit(item_id=item, answer=text, idempotency_key=key)
-                    assert practice.submit_answer(session, runtime, student_id, body).recorded
+                    assert answers.submit_answer(session, runtime, student_id, body).recorded
     except BaseException as exc:  # surfaced by the main thread
         errors.append(exc)
 

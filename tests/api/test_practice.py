@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from api.db import new_session, write_transaction
 from api.runtime import Runtime
+from api.services import answers, users
 from api.services import params as params_service
-from api.services import practice, users
 from api.services.replay import replay
 from api.settings import Settings
 from models.practice import AnswerSubmit
@@ -182,7 +182,7 @@ def test_two_processes_answering_for_one_student_keep_the_state_exact(
         text = RIGHT[item] if rng.random() < 0.6 else WRONG[item]
         body = AnswerSubmit(item_id=item, answer=text, idempotency_key=f"k{n}")
         with new_session(engine) as s:
-            assert practice.submit_answer(s, rt, student.id, body).recorded
+            assert answers.submit_answer(s, rt, student.id, body).recorded
     incremental = derived_state(engine)
     replay(session, runtime.cache)
     assert derived_state(engine) == incremental
@@ -228,7 +228,7 @@ def test_answer_after_another_process_activated_parameters_uses_them(
         text = RIGHT[item] if rng.random() < 0.6 else WRONG[item]
         body = AnswerSubmit(item_id=item, answer=text, idempotency_key=f"k{n}")
         with new_session(engine) as s:
-            assert practice.submit_answer(s, runtime, student_id, body).recorded
+            assert answers.submit_answer(s, runtime, student_id, body).recorded
 
     for n in range(10):
         answer(n)

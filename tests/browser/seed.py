@@ -1,6 +1,6 @@
 """Seeding the browser tests' server through the real services: curriculum, people, history.
 
-Answers are submitted with `practice.submit_answer`, exactly as a student's would be, so
+Answers are submitted with `answers.submit_answer`, exactly as a student's would be, so
 the heatmap, curves and item statistics the tests look at come from a real log.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.runtime import Runtime
-from api.services import classes, content_import, practice, users
+from api.services import answers, classes, content_import, practice, users
 from content.answers import canonical_answer
 from models.practice import AnswerSubmit
 from models.users import Role, User, UserCreate
@@ -68,7 +68,7 @@ def enrol(runtime: Runtime, class_id: int, student: User, attrs: dict[str, str])
 def answer(runtime: Runtime, student_id: int, item_id: str, correct: bool) -> None:
     text = right_answer(runtime, item_id) if correct else wrong_answer(runtime, item_id)
     with runtime.session() as s:
-        result = practice.submit_answer(
+        result = answers.submit_answer(
             s,
             runtime,
             student_id,

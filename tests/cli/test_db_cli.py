@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.runtime import Runtime
-from api.services import practice
+from api.services import answers
 from api.settings import load_settings
 from cli.main import app
 from models.practice import AnswerSubmit
@@ -62,7 +62,7 @@ def _answers(n: int, seed: int) -> None:
             sid = rng.choice(students).id
             assert sid is not None
             body = AnswerSubmit(item_id=item, answer=text, idempotency_key=f"k{k}")
-            practice.submit_answer(session, runtime, sid, body)
+            answers.submit_answer(session, runtime, sid, body)
     runtime.engine.dispose()
 
 
