@@ -12,29 +12,14 @@ run while `pathways serve` is up on the same data directory.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cli.main import app
+from cli.progress import progress_bar
 from cli.serve import service_runtime
-
-
-def _bar(desc: str, unit: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """A tqdm bar on stderr fed by progress(done, total) callbacks."""
-    from tqdm import tqdm
-
-    bar = tqdm(desc=desc, unit=unit, disable=None, leave=False)
-
-    def update(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return update, bar.close
 
 
 @app.command("import")
@@ -121,7 +106,7 @@ def refit_command(
                 cells.append(f"{before}->{after}")
             typer.echo(f"{c.skill[:32]:<32} " + " ".join(f"{x:>13}" for x in cells))
         if activate:
-            update, close = _bar("replaying the log", "answer")
+            update, close = progress_bar("replaying the log", "answer")
             try:
                 result = params.activate(session, runtime, public.param_set_id, update)
             finally:
@@ -140,7 +125,7 @@ def replay_command() -> None:
     from api.services.replay import replay
 
     runtime = service_runtime()
-    update, close = _bar("replaying the log", "answer")
+    update, close = progress_bar("replaying the log", "answer")
     with runtime.session() as session:
         try:
             result = replay(session, runtime.cache, update)

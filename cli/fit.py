@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +20,7 @@ import numpy as np
 import typer
 
 from cli.main import app
+from cli.progress import progress_bar
 from engine.params import ModelParams, ParamsError
 from engine.responses import DataError, Responses
 
@@ -91,21 +92,6 @@ def _load(data: Path, fmt: str, multi_skill: str) -> tuple[Responses, str]:
     return responses, used
 
 
-def _progress(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """A tqdm bar (on stderr, only on a terminal) fed by progress(done, total) callbacks."""
-    from tqdm import tqdm
-
-    bar = tqdm(desc=desc, unit="task", disable=None, leave=False)
-
-    def update(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return update, bar.close
-
-
 def _bounds(guess: float | None, slip: float | None) -> Bounds | None:
     from engine.bounds import Bounds
 
@@ -162,7 +148,7 @@ def metrics_table(per_skill: dict[str, Metrics], overall: Metrics) -> str:
 def _fit(responses: Responses, desc: str, **settings: Any) -> BKTFitter:
     from engine.fit import BKTFitter
 
-    update, close = _progress(desc)
+    update, close = progress_bar(desc)
     try:
         return BKTFitter(progress=update, **settings).fit(responses)
     finally:
@@ -303,7 +289,7 @@ def crossvalidate_command(
 
     with bad_input_exits():
         responses, _ = _load(data, format, multi_skill)
-        update, close = _progress("folds")
+        update, close = progress_bar("folds")
 
         def make() -> BKTFitter:
             return BKTFitter(forgets=forgets, multigs=multigs, multilearn=multilearn,

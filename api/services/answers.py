@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from sqlalchemy import Connection, bindparam, func, text
 from sqlmodel import Session, select
@@ -75,6 +75,10 @@ def _stored_reply(session: Session, student_id: int, body: AnswerSubmit) -> Answ
             f"answer (item {item_id!r}); use a new key for a new answer"
         )
     return AnswerResult.model_validate(reply)
+
+
+def _answerable(item: CatalogItem | None) -> TypeGuard[CatalogItem]:
+    return item is not None and not item.retired and bool(item.skills)
 
 
 def _usable_item(snap: Snapshot, item_id: str) -> CatalogItem:
@@ -147,7 +151,7 @@ def _guess(runtime: Runtime, student_id: int, body: AnswerSubmit) -> _Guess | No
     if snap is None or len(body.answer) > runtime.settings.max_answer_chars:
         return None
     item = snap.items.get(body.item_id)
-    if item is None or item.retired or not item.skills:
+    if not _answerable(item):
         return None
     if body.goal is not None and body.goal not in snap.graph:
         return None
@@ -190,7 +194,7 @@ def _submit(
         if body.goal is not None and body.goal not in snap.graph:
             raise Invalid(f"goal: unknown skill {body.goal!r}")
         found = snap.items.get(body.item_id)
-        if found is None or found.retired or not found.skills:
+        if not _answerable(found):
             stored = _stored_reply(session, student_id, body)
             if stored is not None:
                 return stored
