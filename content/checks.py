@@ -1,4 +1,5 @@
-"""Checks across a curriculum's parts: references, duplicates, cycles, coverage, keys.
+"""Checks across a curriculum's parts: references, duplicates, cycles, coverage, keys,
+and items' starting BKT values against their skills'.
 
 Runs on whatever parsed, so a file with a malformed item still gets its
 cycles and unknown references reported in the same run.
@@ -6,14 +7,16 @@ cycles and unknown references reported in the same run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from content.answers import canonical_answer, check_key
+from content.cold_start import DEFAULT_STARTING, item_guess_slip, skill_starting
 from content.graph import find_cycles
 from content.models import Item, Skill, Unit
 from content.problems import Location, Problem
+from engine.params import SkillParams
 
 T = TypeVar("T")
 Part = TypeVar("Part", Unit, Skill, Item)
@@ -104,13 +107,64 @@ def key_problem(item: Item) -> str | None:
     return f"the answer checker rejects this key's own answer {answer!r}: {result.feedback}"
 
 
+def starting_values(skills: Iterable[Skill]) -> dict[str, SkillParams]:
+    """Each skill's starting values as validation judges them (the engine's fallback)."""
+    return {s.id: skill_starting(s, DEFAULT_STARTING) for s in skills}
+
+
+def starting_problem(item: Item, skills: Mapping[str, SkillParams]) -> tuple[str, str] | None:
+    """(field, why) if the item's starting guess/slip for one of its skills is degenerate.
+
+    `skills` is `starting_values(...)`. The item's values are the ones
+    `content.cold_start` derives (its own, else the skill's shifted by
+    difficulty, then the multiple-choice floor), so a curriculum that passes
+    never hands the engine a model where a right answer lowers mastery.
+    `field` is the item's declared value to change (`bkt.guess`, `bkt.slip`)
+    or "" when it declares none.
+    """
+    if item.bkt is None and item.difficulty in (None, "medium") and item.guess_floor is None:
+        return None  # the skill's own values, which its model has checked
+    own = item.bkt.declared() if item.bkt is not None else {}
+    if {"guess", "slip"} <= set(own):
+        return None  # the item's own pair is checked by the model
+    for sid in item.skills:
+        if sid not in skills:
+            continue
+        base = skills[sid]
+        guess, slip = item_guess_slip(item, base.guess, base.slip)
+        if guess >= 1.0 - slip:
+            field = next((f"bkt.{k}" for k in ("guess", "slip") if k in own), "")
+            why = (
+                f"starting guess {guess:.3g} ({_origin(item, 'guess', base.guess, guess)}) "
+                f"is not below 1 - slip = {1.0 - slip:.3g} "
+                f"(slip {slip:.3g}: {_origin(item, 'slip', base.slip, slip)}) for skill {sid!r}, "
+                "so a right answer would lower mastery; declare the item's bkt or change the "
+                "skill's"
+            )
+            return field, why
+    return None
+
+
+def _origin(item: Item, name: str, skill_value: float, value: float) -> str:
+    """Where an item's starting guess or slip came from, for the message."""
+    if item.bkt is not None and getattr(item.bkt, name) is not None:
+        return "the item's own"
+    floor = item.guess_floor
+    if name == "guess" and floor is not None and value == floor:
+        return f"1/{round(1 / floor)}, the chance of picking the right choice"
+    if value != skill_value:
+        return f"the skill's {skill_value:.3g}, shifted for a {item.difficulty} item"
+    return "the skill's"
+
+
 def curriculum_problems(
     units: Sequence[Located[Unit]],
     skills: Sequence[Located[Skill]],
     items: Sequence[Located[Item]],
     declared: Declared | None = None,
 ) -> list[Problem]:
-    """Every cross-part problem, in a stable order (ids, references, graph, coverage, keys).
+    """Every cross-part problem, in a stable order (ids, references, graph, coverage, keys,
+    starting values).
 
     `declared` defaults to what the parsed parts declare; loaders pass what the
     source declares, so entries that failed to parse still take part.
@@ -148,6 +202,24 @@ def curriculum_problems(
     for it in items:
         if (why := key_problem(it.value)) is not None:
             problems.append(Problem(it.location.child("answer"), why))
+    return problems + _starting_problems(skills, items)
+
+
+def _starting_problems(
+    skills: Sequence[Located[Skill]], items: Sequence[Located[Item]]
+) -> list[Problem]:
+    """Each degenerate starting item, once per template family (its sets share the cause)."""
+    by_id = starting_values(s.value for s in skills)
+    seen: set[tuple[str, str, str]] = set()
+    problems: list[Problem] = []
+    for it in items:
+        found = starting_problem(it.value, by_id)
+        if found is None:
+            continue
+        key = (it.value.family or it.value.id, *found)
+        if key not in seen:
+            seen.add(key)
+            problems.append(Problem(it.location.child(found[0]), found[1]))
     return problems
 
 

@@ -2,7 +2,7 @@
 
 Columns (header row required, any order; the first five are required):
   item_id, skill_ids, type, prompt, answer,
-  tolerance, choices, hints, solution, difficulty, options
+  tolerance, choices, hints, solution, difficulty, options, guess, slip
 `skill_ids` are separated by ';'; `choices`, `hints` and short-text accepted
 answers (in `answer`) by '|'. Rows are numbered as a spreadsheet shows them
 (the header is row 1). Import is all-or-nothing: any problem rejects the file
@@ -20,7 +20,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from content.checks import Located, duplicate_problems, key_problem
+from content.checks import (
+    Located,
+    duplicate_problems,
+    key_problem,
+    starting_problem,
+    starting_values,
+)
 from content.curriculum import Curriculum
 from content.models import Item
 from content.problems import CurriculumError, Location, Problem
@@ -38,6 +44,8 @@ COLUMNS = (
     "solution",
     "difficulty",
     "options",
+    "guess",
+    "slip",
 )
 REQUIRED = COLUMNS[:5]
 FLAGS = ("simplest_form", "mixed_number", "improper_fraction", "percent", "decimal_only")
@@ -58,6 +66,8 @@ _FIELD_COLUMN = {
     "answer.percent": "options",
     "answer.allow_fraction": "options",
     "answer.unit": "options",
+    "bkt.guess": "guess",
+    "bkt.slip": "slip",
 }
 
 
@@ -150,6 +160,9 @@ def _item_data(row: dict[str, str]) -> dict[str, Any]:
         data["difficulty"] = difficulty
     if key := _answer(kind, row):
         data["answer"] = key
+    bkt = {name: row[name].strip() for name in ("guess", "slip") if row.get(name, "").strip()}
+    if bkt:
+        data["bkt"] = bkt
     return data
 
 
@@ -225,11 +238,16 @@ def parse_item_csv(
                 column = _column_of(p.location.path)
                 problems.append(Problem(_where(file, number, column, item_id), p.message))
     problems += duplicate_problems(ids, "item")
-    known = {s.id for s in curriculum.skills}
+    known = starting_values(curriculum.skills)
     problems += [Problem(loc, f"unknown skill {sid!r}") for loc, sid in refs if sid not in known]
     for it in items:
         if (why := key_problem(it.value)) is not None:
             problems.append(Problem(it.location, why))
+        if (found := starting_problem(it.value, known)) is not None:
+            head = it.location.path.split(",")[0]
+            column = _column_of(found[0] or "bkt.guess")
+            where = Location(it.location.file, f"{head}, column {column}", it.location.id)
+            problems.append(Problem(where, found[1]))
     return items, sorted(problems, key=_row_number)
 
 

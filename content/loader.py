@@ -3,7 +3,9 @@
 Each unit, skill, item and template is validated on its own, templates are
 expanded, and the cross-part checks run over everything that parsed - so one
 run reports every problem in the file, and a file with any problem yields no
-curriculum at all.
+curriculum at all. The curriculum's `defaults` are written into each skill
+here, so a loaded (or stored) skill carries its resolved starting values and
+no later reader needs the `defaults` section.
 """
 
 from __future__ import annotations
@@ -18,13 +20,23 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from content.checks import Declared, Located, Ref, curriculum_problems, prerequisite_edges
 from content.curriculum import FORMAT_VERSION, Curriculum
-from content.models import Id, Item, Skill, Text, Unit
+from content.models import Defaults, Id, Item, ItemBkt, Skill, Text, Unit
 from content.problems import CurriculumError, Location, Problem, ValidationReport
 from content.pydantic_errors import problems_from_validation
-from content.templates import ItemTemplate, expand_template
+from content.templates import Expanded, ItemTemplate, expand_template
 from content.yaml_io import parse_yaml, read_yaml_file
 
-SECTIONS = ("format_version", "id", "name", "description", "units", "skills", "items", "templates")
+SECTIONS = (
+    "format_version",
+    "id",
+    "name",
+    "description",
+    "defaults",
+    "units",
+    "skills",
+    "items",
+    "templates",
+)
 M = TypeVar("M", Unit, Skill, Item, ItemTemplate)
 
 
@@ -115,6 +127,76 @@ def _entries(
     return found
 
 
+def _defaults(data: Mapping[str, Any], parsed: Parsed) -> dict[str, float]:
+    """The declared default starting values; none if `defaults` has a problem (reported once)."""
+    raw, where = data.get("defaults"), Location(parsed.file, "defaults")
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        parsed.problems.append(Problem(where, "'defaults' should be a mapping, e.g. {bkt: {...}}"))
+        return {}
+    try:
+        defaults = Defaults.model_validate(raw)
+    except ValidationError as e:
+        parsed.problems += problems_from_validation(e, where)
+        return {}
+    return defaults.bkt.declared() if defaults.bkt is not None else {}
+
+
+def _with_defaults(entry: Any, bkt: Mapping[str, float]) -> Any:
+    """A skill entry with the default starting values for the fields it leaves out (or null)."""
+    if not bkt or not isinstance(entry, dict):
+        return entry
+    own = {} if entry.get("bkt") is None else entry["bkt"]
+    if not isinstance(own, dict):
+        return entry  # reported as malformed by the model
+    return {**entry, "bkt": {**bkt, **{k: v for k, v in own.items() if v is not None}}}
+
+
+def _template_bkts(raw: Any, file: str | None) -> tuple[Any, dict[str, ItemBkt], list[Problem]]:
+    """Templates without their `bkt`, each valid `bkt` by template path, and the problems.
+
+    A template's `bkt` is given to every item it expands to; it is checked
+    once here (at `templates[i].bkt`) and per item after expansion.
+    """
+    if not isinstance(raw, list):
+        return raw, {}, []
+    stripped: list[Any] = []
+    found: dict[str, ItemBkt] = {}
+    problems: list[Problem] = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict) or "bkt" not in entry:
+            stripped.append(entry)
+            continue
+        entry_id = entry.get("id") if isinstance(entry.get("id"), str) else None
+        where = Location(file, f"templates[{i}]", entry_id)
+        stripped.append({k: v for k, v in entry.items() if k != "bkt"})
+        try:
+            if entry["bkt"] is not None:
+                found[where.path] = ItemBkt.model_validate(entry["bkt"])
+        except ValidationError as e:
+            problems += problems_from_validation(e, where.child("bkt"))
+    return stripped, found, problems
+
+
+def _with_item_bkt(expanded: list[Expanded], bkt: ItemBkt) -> tuple[list[Expanded], list[Problem]]:
+    """Expanded items re-validated with the template's `bkt` (e.g. against their choices)."""
+    kept: list[Expanded] = []
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for x in expanded:
+        try:
+            data = {**x.item.model_dump(mode="json"), "bkt": bkt.model_dump()}
+            kept.append(Expanded(x.location, Item.model_validate(data)))
+        except ValidationError as e:
+            for p in problems_from_validation(e, x.location):
+                key = (p.location.path.removeprefix(x.location.path), p.message)
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(p)
+    return kept, problems
+
+
 def parse_data(data: Any, file: str | None = None) -> Parsed:
     """Validate already-loaded data (e.g. from YAML or JSON); never raises for content."""
     parsed = Parsed(file)
@@ -130,14 +212,25 @@ def parse_data(data: Any, file: str | None = None) -> Parsed:
         parsed.header = _Header.model_validate(data)
     except ValidationError as e:
         parsed.problems += problems_from_validation(e, Location(file))
+    bkt = _defaults(data, parsed)
+    raw_skills = data.get("skills")
+    if isinstance(raw_skills, list):
+        data = {**data, "skills": [_with_defaults(e, bkt) for e in raw_skills]}
+    raw_templates, template_bkts, bkt_problems = _template_bkts(data.get("templates"), file)
+    if "templates" in data:
+        data = {**data, "templates": raw_templates}
     parsed.units = _entries(data, "units", Unit, parsed, required=True)
     parsed.skills = _entries(data, "skills", Skill, parsed, required=True)
     parsed.items = _entries(data, "items", Item, parsed, required=False)
     for t in _entries(data, "templates", ItemTemplate, parsed, required=False):
         expanded, problems = expand_template(t.value, t.location)
+        if (item_bkt := template_bkts.get(t.location.path)) is not None:
+            expanded, more = _with_item_bkt(expanded, item_bkt)
+            problems += more
         parsed.items += [Located(x.location, x.item) for x in expanded]
         parsed.ids.setdefault("items", []).extend(x.location for x in expanded)
         parsed.problems += problems
+    parsed.problems += bkt_problems
     if "items" not in data and "templates" not in data:
         parsed.problems.append(Problem(Location(file, "items"), "the curriculum has no items"))
     declared = Declared(

@@ -119,3 +119,39 @@ def test_a_one_line_str_is_text_never_a_server_path(cur: Curriculum, tmp_path: P
     items, problems = parse_item_csv(str(secret), cur)
     assert items == []
     assert any("missing required column" in p.message for p in problems)
+
+
+BKT_HEADER = "item_id,skill_ids,type,prompt,answer,choices,difficulty,guess,slip"
+
+
+def test_guess_and_slip_columns_declare_the_items_starting_values(cur: Curriculum) -> None:
+    text = f"{BKT_HEADER}\ng1,a,multiple_choice,Pick,x,x|y,,0.6,0.05\ng2,b,numeric,1+1?,2,,,,\n"
+    items = load_item_csv(text, cur)
+    assert items[0].bkt is not None and (items[0].bkt.guess, items[0].bkt.slip) == (0.6, 0.05)
+    assert items[1].bkt is None
+
+
+@pytest.mark.parametrize(
+    ("row", "location", "says"),
+    [
+        ("g1,a,numeric,p,1,,,1.5,", "row 2, column guess (id 'g1')", "got 1.5"),
+        ("g1,a,numeric,p,1,,,often,", "row 2, column guess (id 'g1')", "valid number"),
+        ("g1,a,numeric,p,1,,,,-0.2", "row 2, column slip (id 'g1')", "got -0.2"),
+        ("g1,a,numeric,p,1,,,0.7,0.4", "row 2, column guess (id 'g1')", "1 - slip = 0.6"),
+        ("g1,a,multiple_choice,p,x,x|y|z,,0.3,", "row 2, column guess (id 'g1')", "1/3"),
+        ("g1,a,numeric,p,1,,,0.95,", "row 2, column guess (id 'g1')", "for skill 'a'"),
+        (
+            "g1,a,multiple_choice,p,x,x|y,hard,,0.55",
+            "row 2, column slip (id 'g1')",
+            "1 - slip = 0.45",
+        ),
+    ],
+)
+def test_bad_starting_values_name_row_and_column(
+    cur: Curriculum, row: str, location: str, says: str
+) -> None:
+    with pytest.raises(CurriculumError) as err:
+        load_item_csv(f"{BKT_HEADER}\n{row}\n", cur)
+    shown = [str(p) for p in err.value.problems]
+    assert len(shown) == 1, shown
+    assert f"{location}:" in shown[0] and says in shown[0], shown

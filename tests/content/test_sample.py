@@ -12,6 +12,7 @@ import pytest
 
 from content import Curriculum, load_curriculum, sample_curriculum_path, validate_curriculum
 from content.answers import canonical_answer, check_answer
+from content.cold_start import skill_starting
 from content.graph import ancestors, find_cycles
 from content.keys import ChoiceKey, FractionKey, NumericKey, TextKey
 from content.models import Item
@@ -117,3 +118,36 @@ def test_numeric_answers_are_reasonable_numbers() -> None:
     for it in sample().items:
         if isinstance(it.answer, NumericKey):
             assert Fraction(0) <= it.answer.value <= 1000, it.id
+
+
+def lowest_grade(band: str) -> int:
+    low = band.split("-")[0]
+    return 0 if low == "K" else int(low)
+
+
+def test_earlier_grade_bands_start_more_often_known() -> None:
+    priors: dict[int, list[float]] = {}
+    for s in sample().skills:
+        assert s.bkt is not None and s.bkt.prior is not None, s.id
+        priors.setdefault(lowest_grade(s.grade_band), []).append(s.bkt.prior)
+    means = [sum(v) / len(v) for _, v in sorted(priors.items())]
+    assert len(means) >= 4
+    assert all(a > b for a, b in itertools.pairwise(means)), means
+
+
+MULTI_STEP = {
+    "add-subtract-mixed-unlike",
+    "fraction-word-problems",
+    "multiply-mixed-numbers",
+    "divide-fractions",
+    "complex-unit-rates",
+    "find-whole-from-percent",
+    "percent-problems",
+}
+
+
+def test_long_multi_step_skills_are_learnt_slower_and_slipped_on_more() -> None:
+    start = {s.id: skill_starting(s) for s in sample().skills}
+    others = set(start) - MULTI_STEP
+    assert max(start[s].learn for s in MULTI_STEP) < min(start[s].learn for s in others)
+    assert min(start[s].slip for s in MULTI_STEP) > max(start[s].slip for s in others)
