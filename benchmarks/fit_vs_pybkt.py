@@ -1,6 +1,7 @@
 """Our BKT fitter against pyBKT's compiled build, measured in the same run on the shared data.
 
     python -m benchmarks.fit_vs_pybkt --json OUT.json [--restarts 1] [--seeds 3]
+    python -m benchmarks.fit_vs_pybkt --min-data [--json OUT.json]   # only the min-data study
 
 Data sets: Cognitive Tutor `ct.csv` (5-fold cross-validation, folds by student;
 metrics over the pooled out-of-fold predictions) and ASSISTments 2009 in the
@@ -34,6 +35,21 @@ Protocol:
   numpy allocations from the DataFrame to fitted parameters, in a separate
   untimed run (numba's per-thread scratch buffers, a few KB, are not traced).
 
+Small-data rows (ASSISTments only, same run, data, seeds and restarts): our fit
+under `Priors.default()` (MAP) and under MAP + empirical Bayes, each timed the same
+way right after our flat fit of the same seed (so both see the same machine load);
+the ratio to our plain (flat-prior) fit is the median of the per-seed ratios.
+Targets: flat >= 20x pyBKT, MAP <= 1.5x our flat fit.
+
+`--min-data`: the measurement behind engine.fit.SERVICE_MIN_STUDENTS /
+SERVICE_MIN_RESPONSES (untimed, synthetic). Schools of 8 skills, each skill's
+parameters drawn uniformly (prior 0.1-0.9, learn 0.03-0.3, guess 0.05-0.35, slip
+0.05-0.25), S students x A answers per skill; the service fitter
+(`engine.fit.service_fitter(below_min="fit")`) against keeping the default priors'
+centres, each scored by log-loss on 200 new students x 10 answers per skill. A cell
+reports, over its skills, the share where the fit's log-loss is lower (win rate)
+and the mean log-loss gain; plain flat EM is shown for comparison.
+
 Exits with status 2 if pyBKT is not the compiled build (`pyBKT.fit.E_step`).
 """
 
@@ -56,18 +72,24 @@ from numpy.typing import NDArray
 
 from benchmarks.datasets import load_assistments, load_ct, shared_data_dir
 from engine.crossval import student_folds
-from engine.fit import BKTFitter
+from engine.fit import BKTFitter, service_fitter
 from engine.io import from_frame, to_pybkt_frame
 from engine.io.pybkt import preset
-from engine.metrics import auc, rmse
-from engine.params import ModelParams
+from engine.metrics import auc, log_loss, rmse
+from engine.params import ModelParams, SkillParams
 from engine.predict import predict
+from engine.priors import Priors
 from engine.pybkt_compat import pybkt_random_starts
 from engine.responses import Responses
 from engine.simulate import known_params, simulate
 
 VARIANTS = {"BKT": False, "BKT+forgets": True}
 FOLDS = 5
+# Small-data settings compared with our flat fit (name -> BKTFitter keywords).
+PRIOR_SETTINGS: dict[str, dict[str, Any]] = {
+    "MAP": {"priors": Priors.default()},
+    "MAP+EB": {"priors": Priors.default(), "empirical_bayes": True},
+}
 
 
 def check_compiled_pybkt() -> None:
@@ -97,11 +119,16 @@ def frame_to_responses(df: pd.DataFrame) -> Responses:
 
 
 def ours_fit(
-    df: pd.DataFrame, forgets: bool, seed: int, restarts: int, initial: ModelParams | None = None
+    df: pd.DataFrame,
+    forgets: bool,
+    seed: int,
+    restarts: int,
+    initial: ModelParams | None = None,
+    **settings: Any,
 ) -> tuple[ModelParams, float]:
     start = time.perf_counter()
     responses = frame_to_responses(df)
-    fitter = BKTFitter(forgets=forgets, restarts=restarts, random_state=seed)
+    fitter = BKTFitter(forgets=forgets, restarts=restarts, random_state=seed, **settings)
     fitter.fit(responses, initial=initial)
     return fitter.params_, time.perf_counter() - start
 
@@ -139,6 +166,8 @@ def warm_up() -> None:
     for forgets in (False, True):
         params = BKTFitter(forgets=forgets, random_state=0).fit(tiny).params_
         predict(params, tiny)
+        for settings in PRIOR_SETTINGS.values():
+            BKTFitter(forgets=forgets, random_state=0, **settings).fit(tiny)
 
 
 # ---- one benchmark row ------------------------------------------------------------------------
@@ -169,6 +198,20 @@ class Row:
     start_draws: int = 0
     ours_auc_many_starts: float | None = None
     pybkt_auc_many_starts: float | None = None
+    priors: list[PriorRow] = field(default_factory=list)
+
+
+@dataclass
+class PriorRow:
+    """One small-data setting on the same data, seeds and restarts as its Row."""
+
+    setting: str
+    fit_s: float
+    ratio_to_flat: float
+    auc: float
+    rmse: float
+    fit_s_by_seed: list[float]
+    auc_by_seed: list[float]
 
 
 @dataclass
@@ -209,6 +252,28 @@ def many_starts_auc(splits: list[Split], forgets: bool, draws: int) -> tuple[flo
     return means[0], means[1]
 
 
+@dataclass
+class _PriorRuns:
+    """Per-seed times and scores of one small-data setting, fitted right after our flat fit
+    of the same seed and split so both see the same machine load."""
+
+    times: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    aucs: list[float] = field(default_factory=list)
+    rmses: list[float] = field(default_factory=list)
+
+    def row(self, setting: str) -> PriorRow:
+        return PriorRow(
+            setting=setting,
+            fit_s=statistics.median(self.times),
+            ratio_to_flat=statistics.median(self.ratios),
+            auc=float(np.mean(self.aucs)),
+            rmse=float(np.mean(self.rmses)),
+            fit_s_by_seed=self.times,
+            auc_by_seed=self.aucs,
+        )
+
+
 def run_dataset(
     name: str,
     splits: list[Split],
@@ -216,6 +281,7 @@ def run_dataset(
     seeds: list[int],
     validated_load: Callable[[], object],
     start_draws: int = 0,
+    with_priors: bool = False,
 ) -> list[Row]:
     rows = []
     y = np.concatenate([s.test_responses.correct for s in splits])
@@ -228,12 +294,20 @@ def run_dataset(
         ours_t, theirs_t, ours_auc, theirs_auc, ours_rmse, theirs_rmse = [], [], [], [], [], []
         same_start_auc: list[float] = []
         scored = np.ones(y.shape[0], dtype=bool)
+        settings = PRIOR_SETTINGS if with_priors else {}
+        prior_runs = {name: _PriorRuns() for name in settings}
         for seed in seeds:
             p_ours, p_theirs, p_same, t_ours, t_theirs = [], [], [], 0.0, 0.0
+            t_prior = dict.fromkeys(settings, 0.0)
+            p_prior: dict[str, list[NDArray[np.float64]]] = {name: [] for name in settings}
             for split in splits:
                 params, t = ours_fit(split.train, forgets, seed, restarts)
                 t_ours += t
                 p_ours.append(predict(params, split.test_responses))
+                for setting, kw in settings.items():
+                    params, t = ours_fit(split.train, forgets, seed, restarts, **kw)
+                    t_prior[setting] += t
+                    p_prior[setting].append(predict(params, split.test_responses))
                 model, t = pybkt_fit(split.train, forgets, seed, restarts)
                 t_theirs += t
                 p_theirs.append(pybkt_predict(model, split.test))
@@ -253,6 +327,17 @@ def run_dataset(
             theirs_auc.append(b)
             ours_rmse.append(r)
             theirs_rmse.append(s)
+            for setting, runs in prior_runs.items():
+                pa, ra = _scores(y[scored], np.concatenate(p_prior[setting])[scored])
+                runs.times.append(t_prior[setting])
+                runs.ratios.append(t_prior[setting] / t_ours)
+                runs.aucs.append(pa)
+                runs.rmses.append(ra)
+                print(
+                    f"    {setting}: {t_prior[setting]:.3f}s"
+                    f" ({t_prior[setting] / t_ours:.2f}x flat) auc {pa:.4f}",
+                    flush=True,
+                )
             print(
                 f"  {name} {variant} seed {seed}: ours {t_ours:.3f}s auc {a:.4f} | "
                 f"pyBKT {t_theirs:.3f}s auc {b:.4f}"
@@ -287,6 +372,7 @@ def run_dataset(
                 start_draws=start_draws,
                 ours_auc_many_starts=many[0],
                 pybkt_auc_many_starts=many[1],
+                priors=[runs.row(setting) for setting, runs in prior_runs.items()],
             )
         )
     return rows
@@ -340,6 +426,24 @@ def table(rows: list[Row]) -> str:
         )
         for r in rows
     ]
+    for r in rows:
+        for pr in r.priors:
+            body.append(
+                (
+                    r.dataset,
+                    f"{r.variant} {pr.setting}",
+                    f"{pr.fit_s:.3f}",
+                    "-",
+                    f"{pr.ratio_to_flat:.2f}x flat",
+                    f"{pr.auc:.4f}",
+                    "-",
+                    "-",
+                    f"{pr.rmse:.4f}",
+                    "-",
+                    "-",
+                    str(r.dropped),
+                )
+            )
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
     lines = [
         "  ".join(
@@ -349,6 +453,112 @@ def table(rows: list[Row]) -> str:
         for line in [head, tuple("-" * w for w in widths), *body]
     ]
     return "\n".join(lines)
+
+
+# ---- the min-data study (engine.fit.SERVICE_MIN_STUDENTS / SERVICE_MIN_RESPONSES) -----------
+
+MIN_DATA_STUDENTS = (3, 5, 8, 10, 15, 20, 30)
+MIN_DATA_ANSWERS = (3, 5, 8, 12)
+MIN_DATA_SKILLS = 8  # skills per simulated school (empirical Bayes needs several)
+MIN_DATA_HELD_OUT = (200, 10)  # new students x answers per skill
+
+
+def _draw_skill(rng: np.random.Generator) -> SkillParams:
+    return SkillParams(
+        prior=rng.uniform(0.1, 0.9),
+        learn=rng.uniform(0.03, 0.3),
+        guess=rng.uniform(0.05, 0.35),
+        slip=rng.uniform(0.05, 0.25),
+    )
+
+
+def _per_skill_log_loss(params: ModelParams, test: Responses) -> NDArray[np.float64]:
+    # degenerate flat fits (guess 1, slip 0) can predict 1 + 1 ulp
+    p = np.clip(predict(params, test), 0.0, 1.0)
+    return np.array(
+        [
+            log_loss(test.correct[test.skill == k], p[test.skill == k])
+            for k in range(len(test.skills))
+        ]
+    )
+
+
+@dataclass
+class MinDataCell:
+    students: int
+    answers: int
+    responses: int
+    skills: int
+    win_rate: float  # share of skills where the service fit beats the prior centres
+    mean_gain: float  # mean log-loss of the prior centres minus that of the service fit
+    flat_win_rate: float  # the same for plain flat EM
+    flat_mean_gain: float
+
+
+def min_data_study(replicates: int = 25, seed: int = 0) -> list[MinDataCell]:
+    """Service fit vs keeping the prior centres, per (students, answers) cell (see module doc)."""
+    centre = Priors.default()
+    fallback = SkillParams(
+        prior=centre.prior.mode,
+        learn=centre.learn.mode,
+        guess=centre.guess.mode,
+        slip=centre.slip.mode,
+    )
+    cells = []
+    for n_students in MIN_DATA_STUDENTS:
+        for n_answers in MIN_DATA_ANSWERS:
+            gains, flat_gains = [], []
+            for rep in range(replicates):
+                rng = np.random.default_rng([seed, n_students, n_answers, rep])
+                names = [f"k{j}" for j in range(MIN_DATA_SKILLS)]
+                truth = ModelParams(skills={n: _draw_skill(rng) for n in names})
+                train = simulate(truth, n_students, n_answers, rng)
+                test = simulate(truth, *MIN_DATA_HELD_OUT, rng)
+                base = _per_skill_log_loss(ModelParams(skills=dict.fromkeys(names, fallback)), test)
+                fitted = service_fitter(below_min="fit", random_state=rep, n_jobs=1).fit(train)
+                flat = BKTFitter(random_state=rep, n_jobs=1).fit(train)
+                gains.append(base - _per_skill_log_loss(fitted.params_, test))
+                flat_gains.append(base - _per_skill_log_loss(flat.params_, test))
+            g, fg = np.concatenate(gains), np.concatenate(flat_gains)
+            cells.append(
+                MinDataCell(
+                    students=n_students,
+                    answers=n_answers,
+                    responses=n_students * n_answers,
+                    skills=int(g.size),
+                    win_rate=float(np.mean(g > 0)),
+                    mean_gain=float(np.mean(g)),
+                    flat_win_rate=float(np.mean(fg > 0)),
+                    flat_mean_gain=float(np.mean(fg)),
+                )
+            )
+            c = cells[-1]
+            print(
+                f"  {n_students:>3} students x {n_answers:>2} answers ({c.responses:>3} responses):"
+                f" service fit wins {c.win_rate:.0%}, gain {c.mean_gain:+.4f}"
+                f" | flat EM wins {c.flat_win_rate:.0%}, gain {c.flat_mean_gain:+.4f}",
+                flush=True,
+            )
+    return cells
+
+
+MIN_DATA_WIN_RATE = 0.75  # "wins reliably": on at least 3 skills in 4
+
+
+def min_data_thresholds(
+    cells: list[MinDataCell], win_rate: float = MIN_DATA_WIN_RATE
+) -> list[tuple[int, int]]:
+    """Minimal (students, responses) pairs such that every cell with at least that many
+    students and responses has the given win rate and a positive mean gain."""
+    ok: list[tuple[int, int]] = []
+    for s in sorted({c.students for c in cells}):
+        for n in sorted({c.responses for c in cells}):
+            above = [c for c in cells if c.students >= s and c.responses >= n]
+            if above and all(c.win_rate >= win_rate and c.mean_gain > 0 for c in above):
+                if not any(s2 <= s and n2 <= n for s2, n2 in ok):
+                    ok.append((s, n))
+                break
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,7 +573,27 @@ def main(argv: list[str] | None = None) -> int:
         default=20,
         help="untimed: mean AUC over this many random starts, ours vs pyBKT's (0: skip)",
     )
+    parser.add_argument(
+        "--min-data",
+        action="store_true",
+        help="run only the min-data study (synthetic, untimed; no pyBKT needed)",
+    )
+    parser.add_argument("--replicates", type=int, default=25, help="min-data: schools per cell")
     args = parser.parse_args(argv)
+    if args.min_data:
+        print(f"min-data study: {MIN_DATA_SKILLS} skills per school, {args.replicates} schools")
+        cells = min_data_study(args.replicates)
+        pairs = min_data_thresholds(cells)
+        print(
+            f"the service fit wins on >= {MIN_DATA_WIN_RATE:.0%} of skills (and on average) in"
+            " every cell with at least (students, responses) = "
+            + (", ".join(f"({s}, {n})" for s, n in pairs) or "none")
+        )
+        if args.json is not None:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps([asdict(c) for c in cells], indent=2) + "\n")
+            print(f"wrote {args.json}")
+        return 0
     check_compiled_pybkt()
     seeds = list(range(args.seeds))
     print(f"shared data: {shared_data_dir()}; restarts {args.restarts}; seeds {seeds}")
@@ -391,11 +621,14 @@ def main(argv: list[str] | None = None) -> int:
             seeds,
             lambda: from_frame(whole, mapping),
             args.start_draws,
+            with_priors=True,
         )
     print()
     print("fit s: median over seeds, DataFrame -> fitted parameters (CV: sum over folds);")
     print("AUC/RMSE: mean over seeds; same-start AUC: ours fitted from pyBKT's own random starts")
     print("numba JIT warmed before timing; ours MB: tracemalloc peak of our fit")
+    print("MAP / MAP+EB rows: our fit under Priors.default() (and empirical Bayes); speedup")
+    print("column = fit time relative to our flat fit of the same variant")
     print(table(rows))
     if args.start_draws:
         print()

@@ -5,12 +5,19 @@ lowers P(correct)); capping guess and slip (say at 0.3) is the usual remedy.
 The expected complete-data log-likelihood separates per parameter and is
 concave in each, so clipping the unconstrained M-step solution is the exact
 constrained maximiser and EM stays monotone.
+
+Guess floors: an item's guess may have a known minimum (1 / number of choices for a
+multiple-choice item). The floor overrides the skill's guess bound for that item:
+its guess lies in [max(lo, floor), max(hi, floor)], so a multiple-choice item with
+four choices keeps guess >= 0.25 even under a 0.2 cap.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,8 +71,45 @@ class Bounds:
         lo, hi = getattr(self, name)
         return (lo > 0.0 and value <= lo + eps) or (hi < 1.0 and value >= hi - eps)
 
+    def guess_interval(self, floor: float | None = None) -> Interval:
+        """Guess bounds of an item with this floor (None or 0: the skill's own)."""
+        lo, hi = self.guess
+        if floor is None:
+            return (lo, hi)
+        return (max(lo, floor), max(hi, floor))
+
     def to_dict(self) -> dict[str, list[float]]:
         return {n: list(getattr(self, n)) for n in PARAM_ORDER}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "bounds") -> Bounds:
+        """Inverse of `to_dict` (missing parameters unconstrained)."""
+        if not isinstance(data, Mapping):
+            raise ParamsError(f"{where}: expected an object, got {type(data).__name__}")
+        unknown = sorted(set(data) - set(PARAM_ORDER))
+        if unknown:
+            raise ParamsError(f"{where}: unknown parameter(s) {unknown}")
+        return cls(**{n: tuple(v) if isinstance(v, list) else v for n, v in data.items()})
+
 
 UNBOUNDED = Bounds()
+
+
+def check_floors(floors: Mapping[str, float] | None) -> dict[str, float]:
+    """Validated item -> minimum guess map (probabilities; items are strings)."""
+    if floors is None:
+        return {}
+    if not isinstance(floors, Mapping):
+        raise ParamsError(f"guess_floors: expected a mapping item -> floor, got {floors!r}")
+    out: dict[str, float] = {}
+    for item, value in floors.items():
+        if not isinstance(item, str):
+            raise ParamsError(f"guess_floors: item ids must be strings, got {item!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ParamsError(f"guess_floors[{item!r}]: expected a number, got {value!r}") from None
+        if not math.isfinite(v) or not 0.0 <= v < 1.0:
+            raise ParamsError(f"guess_floors[{item!r}]: need 0 <= floor < 1, got {value!r}")
+        out[item] = v
+    return out

@@ -10,6 +10,8 @@ and M_step.py operation by operation so fitted parameters agree to rounding:
   (pyBKT replaces the resulting NaN by 0);
 - in the M-step a "from" state with no transition mass gets learn = 1 / forget = 0
   and an emission row with no mass gets 0.5/0.5;
+- MAP under Beta priors adds (a - 1, b - 1) pseudo-counts to each M-step ratio;
+  flat priors add 0.0, which is exact, so the arithmetic above is unchanged;
 - the convergence test compares log-likelihoods *truncated to integers*, because
   pyBKT's E-step returns `PyLong_FromLong(total_loglike)`; `truncate=False` gives
   the plain absolute-tolerance rule on the exact value.
@@ -19,7 +21,9 @@ offsets of its (student) sequences plus the end. `gs`/`lr` are per-response clas
 indices for guess/slip and learn/forget (empty = one class), `seq_cls` the
 per-sequence prior class (empty = one class). Transition t -> t+1 uses the learn
 class of response t ("the item practised teaches"), exactly as pyBKT's resources.
-Parameter order in the bound arrays `lo`/`hi`: prior, learn, forget, guess, slip.
+Parameter order in the bound arrays `lo`/`hi` and the pseudo-count arrays `pa`/`pb`:
+prior, learn, forget, guess, slip; guess and slip also have per-class bounds
+(`g_lo`/`g_hi`, `s_lo`/`s_hi`) because an item's guess floor overrides the skill's.
 """
 
 from __future__ import annotations
@@ -383,6 +387,35 @@ def _clip(v: float, lo: float, hi: float) -> float:
 
 
 @njit(cache=True, nogil=True)
+def _map(n1: float, n: float, a1: float, b1: float, empty: float, lo: float, hi: float) -> float:
+    """(n1 + a1) / (n + a1 + b1) clipped into [lo, hi]; `empty` when that denominator is 0.
+
+    With a1 = b1 = 0 the arithmetic is pyBKT's n1 / n to the bit (x + 0.0 == x)."""
+    den = n + (a1 + b1)
+    v = (n1 + a1) / den if den != 0.0 else empty
+    return _clip(v, lo, hi)
+
+
+@njit(cache=True, nogil=True)
+def _pooled(
+    emit: NDArray[np.float64],
+    st: int,
+    obs: int,
+    a1: float,
+    b1: float,
+    lo: float,
+    hi: float,
+) -> float:
+    """MAP of one emission probability with every guess/slip class's counts pooled."""
+    n1 = 0.0
+    n = 0.0
+    for c in range(emit.shape[0]):
+        n1 += emit[c, st, obs]
+        n += emit[c, st, 0] + emit[c, st, 1]
+    return _map(n1, n, a1, b1, 0.5, lo, hi)
+
+
+@njit(cache=True, nogil=True)
 def m_step(
     trans: NDArray[np.float64],
     emit: NDArray[np.float64],
@@ -395,30 +428,148 @@ def m_step(
     fit_forget: bool,
     lo: NDArray[np.float64],
     hi: NDArray[np.float64],
+    g_lo: NDArray[np.float64],
+    g_hi: NDArray[np.float64],
+    s_lo: NDArray[np.float64],
+    s_hi: NDArray[np.float64],
+    pa: NDArray[np.float64],
+    pb: NDArray[np.float64],
+    item_strength: float,
+    tie_slip: bool,
 ) -> None:
-    """pyBKT's M-step, then each parameter clipped into its bounds (exact for box bounds)."""
+    """pyBKT's M-step with Beta pseudo-counts (MAP), each value clipped into its bounds.
+
+    Every value is (n1 + a - 1) / (n + a + b - 2) with pa = a - 1, pb = b - 1 per
+    parameter (kernel order); flat priors (0, 0) give pyBKT's arithmetic exactly,
+    including its empty-denominator values (learn 1, forget 0, guess/slip 0.5; a
+    prior with no mass keeps its value). Clipping is the exact box-constrained
+    maximiser because each term is concave in its parameter. Guess/slip class c
+    has its own bounds (g_lo[c], ...: item floors). With `item_strength` > 0 and
+    several classes, each class gets `item_strength` extra pseudo-responses at the
+    pooled skill-level MAP of the same counts. `tie_slip`: one slip shared by all
+    classes (guess classes formed by floors), its pooled MAP.
+    """
     for r in range(learn.shape[0]):
-        for j in range(2):
-            if trans[r, 0, j] + trans[r, 1, j] == 0.0:
-                trans[r, 0, j] = 0.0
-                trans[r, 1, j] = 1.0
-        learn[r] = _clip(trans[r, 1, 0] / (trans[r, 0, 0] + trans[r, 1, 0]), lo[LEARN], hi[LEARN])
+        n0 = trans[r, 0, 0] + trans[r, 1, 0]
+        learn[r] = _map(trans[r, 1, 0], n0, pa[LEARN], pb[LEARN], 1.0, lo[LEARN], hi[LEARN])
         if fit_forget:
-            v = trans[r, 0, 1] / (trans[r, 0, 1] + trans[r, 1, 1])
-            forget[r] = _clip(v, lo[FORGET], hi[FORGET])
+            n1 = trans[r, 0, 1] + trans[r, 1, 1]
+            forget[r] = _map(
+                trans[r, 0, 1], n1, pa[FORGET], pb[FORGET], 0.0, lo[FORGET], hi[FORGET]
+            )
         else:
             forget[r] = 0.0
-    for c in range(guess.shape[0]):
-        for st in range(2):
-            if emit[c, st, 0] + emit[c, st, 1] == 0.0:
-                emit[c, st, 0] = 1.0
-                emit[c, st, 1] = 1.0
-        guess[c] = _clip(emit[c, 0, 1] / (emit[c, 0, 0] + emit[c, 0, 1]), lo[GUESS], hi[GUESS])
-        slip[c] = _clip(emit[c, 1, 0] / (emit[c, 1, 0] + emit[c, 1, 1]), lo[SLIP], hi[SLIP])
+    n_gs = guess.shape[0]
+    shrink = item_strength > 0.0 and n_gs > 1
+    mg = 0.5
+    ms = 0.5
+    if shrink:
+        mg = _pooled(emit, 0, 1, pa[GUESS], pb[GUESS], lo[GUESS], hi[GUESS])
+    if shrink or tie_slip:
+        ms = _pooled(emit, 1, 0, pa[SLIP], pb[SLIP], lo[SLIP], hi[SLIP])
+    for c in range(n_gs):
+        ng = emit[c, 0, 0] + emit[c, 0, 1]
+        ns = emit[c, 1, 0] + emit[c, 1, 1]
+        if shrink:
+            guess[c] = _map(
+                emit[c, 0, 1] + item_strength * mg,
+                ng + item_strength,
+                pa[GUESS],
+                pb[GUESS],
+                0.5,
+                g_lo[c],
+                g_hi[c],
+            )
+        else:
+            guess[c] = _map(emit[c, 0, 1], ng, pa[GUESS], pb[GUESS], 0.5, g_lo[c], g_hi[c])
+        if tie_slip:
+            slip[c] = _clip(ms, s_lo[c], s_hi[c])
+        elif shrink:
+            slip[c] = _map(
+                emit[c, 1, 0] + item_strength * ms,
+                ns + item_strength,
+                pa[SLIP],
+                pb[SLIP],
+                0.5,
+                s_lo[c],
+                s_hi[c],
+            )
+        else:
+            slip[c] = _map(emit[c, 1, 0], ns, pa[SLIP], pb[SLIP], 0.5, s_lo[c], s_hi[c])
     for k in range(prior.shape[0]):
-        tot = init[k, 0] + init[k, 1]
-        if tot > 0.0:
-            prior[k] = _clip(init[k, 1] / tot, lo[PRIOR], hi[PRIOR])
+        den = (init[k, 0] + init[k, 1]) + (pa[PRIOR] + pb[PRIOR])
+        if den > 0.0:
+            prior[k] = _clip((init[k, 1] + pa[PRIOR]) / den, lo[PRIOR], hi[PRIOR])
+
+
+@njit(cache=True, nogil=True)
+def log_beta_pdf(x: float, a1: float, b1: float) -> float:
+    """log Beta(x; a1 + 1, b1 + 1); exactly 0.0 for the flat prior (a1 = b1 = 0)."""
+    if a1 == 0.0 and b1 == 0.0:
+        return 0.0
+    out = math.lgamma(a1 + b1 + 2.0) - math.lgamma(a1 + 1.0) - math.lgamma(b1 + 1.0)
+    if a1 != 0.0:
+        out += a1 * math.log(x) if x > 0.0 else -math.inf
+    if b1 != 0.0:
+        out += b1 * math.log(1.0 - x) if x < 1.0 else -math.inf
+    return out
+
+
+@njit(cache=True, nogil=True)
+def log_prior(
+    emit: NDArray[np.float64],
+    prior: NDArray[np.float64],
+    learn: NDArray[np.float64],
+    forget: NDArray[np.float64],
+    guess: NDArray[np.float64],
+    slip: NDArray[np.float64],
+    fit_forget: bool,
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    pa: NDArray[np.float64],
+    pb: NDArray[np.float64],
+    item_strength: float,
+    tie_slip: bool,
+) -> float:
+    """Log prior density of the parameters: the term MAP adds to the log-likelihood.
+
+    One Beta per class value (a tied slip counts once). With item shrinkage the
+    classes' Betas carry the pooled skill value of the E-step counts in `emit`
+    (computed as the M-step does), so the objective is a function of the
+    parameters alone. 0.0 for flat priors.
+    """
+    lp = 0.0
+    for k in range(prior.shape[0]):
+        lp += log_beta_pdf(prior[k], pa[PRIOR], pb[PRIOR])
+    for r in range(learn.shape[0]):
+        lp += log_beta_pdf(learn[r], pa[LEARN], pb[LEARN])
+        if fit_forget:
+            lp += log_beta_pdf(forget[r], pa[FORGET], pb[FORGET])
+    n_gs = guess.shape[0]
+    shrink = item_strength > 0.0 and n_gs > 1
+    mg = 0.5
+    ms = 0.5
+    if shrink:
+        mg = _pooled(emit, 0, 1, pa[GUESS], pb[GUESS], lo[GUESS], hi[GUESS])
+        ms = _pooled(emit, 1, 0, pa[SLIP], pb[SLIP], lo[SLIP], hi[SLIP])
+    for c in range(n_gs):
+        if shrink:
+            lp += log_beta_pdf(
+                guess[c], pa[GUESS] + item_strength * mg, pb[GUESS] + item_strength * (1.0 - mg)
+            )
+        else:
+            lp += log_beta_pdf(guess[c], pa[GUESS], pb[GUESS])
+        if tie_slip:
+            continue
+        if shrink:
+            lp += log_beta_pdf(
+                slip[c], pa[SLIP] + item_strength * ms, pb[SLIP] + item_strength * (1.0 - ms)
+            )
+        else:
+            lp += log_beta_pdf(slip[c], pa[SLIP], pb[SLIP])
+    if tie_slip and n_gs > 0:
+        lp += log_beta_pdf(slip[0], pa[SLIP], pb[SLIP])
+    return lp
 
 
 @njit(cache=True, nogil=True)
@@ -439,14 +590,29 @@ def em_fit(
     truncate: bool,
     lo: NDArray[np.float64],
     hi: NDArray[np.float64],
+    g_lo: NDArray[np.float64],
+    g_hi: NDArray[np.float64],
+    s_lo: NDArray[np.float64],
+    s_hi: NDArray[np.float64],
+    pa: NDArray[np.float64],
+    pb: NDArray[np.float64],
+    item_strength: float,
+    tie_slip: bool,
     history: NDArray[np.float64],
-) -> tuple[int, float, bool]:
-    """EM for one skill, parameters updated in place (pyBKT's EM_fit loop).
+    lp_history: NDArray[np.float64],
+) -> tuple[int, float, float, bool]:
+    """EM (MAP under Beta priors) for one skill, parameters updated in place (pyBKT's EM_fit).
 
-    Each iteration runs an E-step, stops when `|ll_i - ll_{i-1}| < tol` for i > 1
-    (before the M-step, so the parameters returned are those the last E-step
-    scored), else runs the M-step. Returns (E-steps run, log-likelihood of the
-    returned parameters, converged); history[:n] holds the exact log-likelihoods.
+    Each iteration runs an E-step, stops when `|lp_i - lp_{i-1}| < tol` for i > 1 on
+    the log posterior lp = log-likelihood + log prior (before the M-step, so the
+    parameters returned are those the last E-step scored), else runs the M-step.
+    Flat priors make lp the log-likelihood itself, so the rule is pyBKT's. Each
+    M-step maximises the expected complete-data log posterior, so lp never falls,
+    except with item shrinkage: its centre (the pooled value) moves with the
+    counts, and lp can dip by a few thousandths of a nat; the |change| test still
+    stops it.
+    Returns (E-steps run, log-likelihood and log posterior of the returned
+    parameters, converged); history[:n] / lp_history[:n] hold the exact values.
     """
     n_lr = learn.shape[0]
     n_gs = guess.shape[0]
@@ -480,14 +646,84 @@ def em_fit(
             a0,
             a1,
         )
+        lp = ll + log_prior(
+            emit,
+            prior,
+            learn,
+            forget,
+            guess,
+            slip,
+            fit_forget,
+            lo,
+            hi,
+            pa,
+            pb,
+            item_strength,
+            tie_slip,
+        )
         history[it] = ll
-        cmp = float(math.trunc(ll)) if truncate else ll
+        lp_history[it] = lp
+        cmp = float(math.trunc(lp)) if truncate and math.isfinite(lp) else lp
         if it > 1 and abs(cmp - prev) < tol:
-            return it + 1, ll, True
+            return it + 1, ll, lp, True
         prev = cmp
-        m_step(trans, emit, init, prior, learn, forget, guess, slip, fit_forget, lo, hi)
-    final = log_likelihood(correct, gs, lr, starts, seq_cls, prior, learn, forget, guess, slip)
-    return max_iter, final, False
+        m_step(
+            trans,
+            emit,
+            init,
+            prior,
+            learn,
+            forget,
+            guess,
+            slip,
+            fit_forget,
+            lo,
+            hi,
+            g_lo,
+            g_hi,
+            s_lo,
+            s_hi,
+            pa,
+            pb,
+            item_strength,
+            tie_slip,
+        )
+    if item_strength > 0.0 and n_gs > 1:  # the log prior needs this E-step's counts
+        final = e_step(
+            correct,
+            gs,
+            lr,
+            starts,
+            seq_cls,
+            prior,
+            learn,
+            forget,
+            guess,
+            slip,
+            trans,
+            emit,
+            init,
+            a0,
+            a1,
+        )
+    else:
+        final = log_likelihood(correct, gs, lr, starts, seq_cls, prior, learn, forget, guess, slip)
+    lp = final + log_prior(
+        emit,
+        prior,
+        learn,
+        forget,
+        guess,
+        slip,
+        fit_forget,
+        lo,
+        hi,
+        pa,
+        pb,
+        item_strength,
+        tie_slip,
+    )
+    return max_iter, final, lp, False
 
 
 @njit(cache=True, nogil=True, parallel=True)
