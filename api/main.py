@@ -10,11 +10,15 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.pages.setup import install_pages
+from api import storage
+from api.error_responses import ERROR_RESPONSES, error_content, validation_content
+from api.lifecycle import watch_parent_from_env
+from api.pages.setup import error_page, install_pages
 from api.routes import (
     auth,
     classes,
@@ -50,9 +54,11 @@ def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, migrate: bool = True
 ) -> FastAPI:
     """Build the app; `engine` lets tests share an in-memory database."""
+    watch_parent_from_env()  # a `pathways serve --workers` worker ends with its parent
     settings = settings or load_settings()
     apply_process_settings(settings)
     runtime = Runtime.create(settings, engine)
+    storage.monitor(runtime.engine)  # remembers a full or read-only disk for /api/health
     if migrate:
         upgrade(runtime.engine)
     app = FastAPI(
@@ -65,7 +71,7 @@ def create_app(
     app.state.runtime = runtime
     app.add_middleware(RejectNulInUrl)
     for router in API_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)  # every error reply documented
     _install_error_handlers(app)
     install_pages(app)  # the web front end: page routers, /static, HTML error pages
     return app
@@ -82,7 +88,7 @@ class RejectNulInUrl:
             query: bytes = scope.get("query_string", b"")
             if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
                 response = JSONResponse(
-                    {"detail": "NUL characters are not allowed in URLs"}, status_code=400
+                    error_content("NUL characters are not allowed in URLs"), status_code=400
                 )
                 await response(scope, receive, send)
                 return
@@ -94,19 +100,26 @@ def _install_error_handlers(app: FastAPI) -> None:
     def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         return JSONResponse(
-            status_code=exc.status_code,
-            content={"detail": jsonable_encoder(exc.detail)},
-            headers=headers,
+            status_code=exc.status_code, content=error_content(exc.detail), headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        """422 with FastAPI's field list plus one readable line per problem."""
-        errors = jsonable_encoder(exc.errors())
-        lines = [
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
-            for e in errors
-        ]
+        """422: one readable line for every problem, and FastAPI's field list in `errors`."""
         return JSONResponse(
-            status_code=422, content={"detail": errors, "message": "; ".join(lines)}
+            status_code=422, content=validation_content(jsonable_encoder(exc.errors()))
         )
+
+    @app.exception_handler(SQLAlchemyError)
+    def _storage_error(request: Request, exc: SQLAlchemyError) -> Response:
+        """A full or read-only disk, or a database that is gone: 503 saying so (nothing
+        was saved); the connection stays usable. Any other database error goes on."""
+        problem = storage.classify(exc)
+        if problem is None:
+            raise exc
+        headers = {"Retry-After": str(problem.retry_after)}
+        if not request.url.path.startswith("/api/"):
+            page = error_page(request, 503, problem.message)
+            page.headers.update(headers)
+            return page
+        return JSONResponse(error_content(problem.message), status_code=503, headers=headers)

@@ -33,7 +33,11 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
-        engine = engine if engine is not None else make_engine(settings)
+        if engine is None:
+            from api.storage import check_data_dir
+
+            check_data_dir(settings)  # a read-only data dir: one clear error naming it
+            engine = make_engine(settings)
         key = settings.signing_key()
         return cls(
             settings=settings,

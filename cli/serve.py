@@ -10,6 +10,9 @@ while the server is up.
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -32,12 +35,35 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
+def check_port(host: str, port: int) -> None:
+    """Exit with code 2 and one line if the address cannot be served (e.g. a port in
+    use), before anything is set up. SO_REUSEADDR as uvicorn: TIME_WAIT is no obstacle."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = (
+                "the port is already in use (another server, or workers of one that was killed?)"
+                if exc.errno == errno.EADDRINUSE
+                else exc.strerror or str(exc)
+            )
+            typer.echo(f"error: cannot serve on {host}:{port}: {why}", err=True)
+            raise typer.Exit(2) from None
+
+
 def service_runtime() -> Runtime:
     """The service's runtime for a CLI command, on a migrated database."""
     from api.runtime import Runtime
+    from api.settings import SettingsError
     from models.migrate import upgrade
 
-    runtime = Runtime.create(settings_or_exit())
+    try:
+        runtime = Runtime.create(settings_or_exit())
+    except SettingsError as exc:  # e.g. a read-only data directory, named
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     upgrade(runtime.engine)
     return runtime
 
@@ -65,10 +91,17 @@ def serve_command(
     """Run the web service (API docs at /docs)."""
     import uvicorn
 
+    from api.lifecycle import PARENT_ENV
     from api.main import create_app
+    from api.settings import SettingsError
 
     settings = settings_or_exit()
-    application = create_app(settings)
+    check_port(host, port)
+    try:
+        application = create_app(settings)
+    except SettingsError as exc:  # e.g. a read-only data directory, named
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     if demo:
         from api.demo import seed_demo
 
@@ -89,6 +122,7 @@ def serve_command(
     # Each worker process builds its own app from the environment (migrations are
     # already applied by the one above, so theirs are no-ops).
     application.state.runtime.engine.dispose()
+    os.environ[PARENT_ENV] = str(os.getpid())  # the workers end with us (api.lifecycle)
     uvicorn.run(
         "api.main:create_app",
         factory=True,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +195,30 @@ def _header_problems(file: str | None, header: Sequence[str]) -> list[Problem]:
     return problems
 
 
+def _readable_rows(
+    reader: Iterator[list[str]], file: str | None, problems: list[Problem]
+) -> Iterator[list[str]]:
+    """The reader's rows until one cannot be read (e.g. a cell over the csv module's
+    128 KiB limit), which becomes a problem located at its row instead of an exception."""
+    number = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            why = str(exc)
+            if "field larger than field limit" in why:
+                limit = csv.field_size_limit()
+                why = f"a cell is longer than {limit // 1024} KiB ({limit} characters), the limit"
+            problems.append(
+                Problem(Location(file, f"row {number}"), f"cannot read this row: {why}")
+            )
+            return
+        yield cells
+        number += 1
+
+
 def parse_item_csv(
     path_or_text: str | os.PathLike[str], curriculum: Curriculum
 ) -> tuple[list[Located[Item]], list[Problem]]:
@@ -202,8 +226,11 @@ def parse_item_csv(
     for content (an unreadable file raises CurriculumError)."""
     file, text = _read_text(path_or_text)
     text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    unreadable: list[Problem] = []  # a row the csv module refuses ends the file here
+    reader = _readable_rows(csv.reader(io.StringIO(text, newline="")), file, unreadable)
     header = [h.strip().lower() for h in next(reader, [])]
+    if unreadable:
+        return [], unreadable
     if not header:
         return [], [Problem(Location(file, "row 1"), "the file is empty (no header row)")]
     problems = _header_problems(file, header)
@@ -237,6 +264,7 @@ def parse_item_csv(
             for p in problems_from_validation(e, Location(file, "", item_id)):
                 column = _column_of(p.location.path)
                 problems.append(Problem(_where(file, number, column, item_id), p.message))
+    problems += unreadable
     problems += duplicate_problems(ids, "item")
     known = starting_values(curriculum.skills)
     problems += [Problem(loc, f"unknown skill {sid!r}") for loc, sid in refs if sid not in known]

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import StrictInt
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
@@ -25,7 +26,9 @@ class FitOptions(SQLModel):
     forgets: bool = False
     multigs: bool = False
     restarts: int = Field(default=3, ge=1, le=50)
-    random_state: int = Field(default=0, ge=0)
+    random_state: StrictInt = Field(  # strict: `false` is not a seed
+        default=0, ge=0, le=2**64 - 1, description="Seed (0 to 2**64 - 1)."
+    )
     skills: list[str] | None = Field(
         default=None, description="Only these skills (default: every skill with responses)."
     )

@@ -26,6 +26,7 @@ ERROR_TITLES = {
     409: "That clashes with something already there",
     422: "That was not accepted",
     429: "Too many attempts",
+    503: "The server cannot take that right now",
 }
 
 

@@ -1,22 +1,31 @@
-"""Liveness and database check (no authentication)."""
+"""Liveness, database and storage check (no authentication)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.deps import SessionDep
+from api.deps import RuntimeDep, SessionDep
 from api.services.cache import read_revision
+from api.storage import storage_status
 
 router = APIRouter(prefix="/api", tags=["health"])
 
 
-@router.get("/health")
-def health(session: SessionDep) -> dict[str, object]:
+@router.get("/health", response_model=dict[str, object])
+def health(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
+    """`status` ok, or 503 `degraded` when the storage cannot take writes (`storage`
+    says why: a full disk, a read-only data directory); reads may still work."""
     session.execute(text("SELECT 1"))
     content, params = read_revision(session)
-    return {
-        "status": "ok",
+    store = storage_status(runtime.engine, runtime.settings)
+    body: dict[str, object] = {
+        "status": "ok" if store["ok"] else "degraded",
         "database": session.get_bind().dialect.name,
         "revision": {"content": content, "params": params},
+        "storage": store,
     }
+    if store["ok"]:
+        return JSONResponse(body)
+    return JSONResponse({"detail": store["message"], **body}, status_code=503)

@@ -53,7 +53,7 @@ def test_broken_curriculum_is_422_with_every_problem_and_writes_nothing(
     session.rollback()
     reply = _upload(client, headers, "c.yaml", broken)
     assert reply.status_code == 422  # type: ignore[attr-defined]
-    report = reply.json()["detail"]  # type: ignore[attr-defined]
+    report = reply.json()["report"]  # type: ignore[attr-defined]
     messages = " ".join(e["message"] for e in report["errors"])
     assert len(report["errors"]) >= 2 and "nosuch" in messages
     assert all(e["location"].startswith("c.yaml") for e in report["errors"])
@@ -71,7 +71,8 @@ def test_item_csv_adds_items_and_a_bad_row_rejects_the_whole_file(
     _upload(client, headers, "c.yaml", SMALL_CURRICULUM)
     bad = _upload(client, headers, "bank.csv", BAD_ITEM_CSV)
     assert bad.status_code == 422  # type: ignore[attr-defined]
-    [problem] = bad.json()["detail"]["errors"]  # type: ignore[attr-defined]
+    [problem] = bad.json()["report"]["errors"]  # type: ignore[attr-defined]
+    assert "row 3" in bad.json()["detail"]  # type: ignore[attr-defined]
     assert "row 3" in problem["location"] and "nosuchskill" in problem["message"]
     assert count(engine, Item) == 9  # csv3 (a good row) was not stored either
     good = _upload(client, headers, "bank.csv", ITEM_CSV)

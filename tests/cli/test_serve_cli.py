@@ -28,6 +28,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, An
     use_data_dir(monkeypatch, tmp_path / "data")
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.setattr("cli.serve.check_port", lambda host, port: None)  # nothing listens
     monkeypatch.setattr("api.demo.STUDENTS", 4)
     monkeypatch.setattr("api.demo.ANSWERS_MIN", 12)
     monkeypatch.setattr("api.demo.ANSWERS_SPREAD", 5)
