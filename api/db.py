@@ -31,7 +31,7 @@ except ImportError:  # not POSIX: threads still queue, processes meet at the bus
     fcntl = None  # type: ignore[assignment]
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -57,13 +57,51 @@ def json_dumps(value: Any) -> str:
 JSON_CODEC: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal", "-writer.lock")
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """chmod to `mode` if the path exists, is ours and is looser (others' we leave)."""
+    try:
+        st = path.stat()
+        if st.st_uid == os.geteuid() and (st.st_mode & 0o777) != mode:
+            path.chmod(mode)
+    except (FileNotFoundError, PermissionError):
+        pass
+
+
+def make_private(data_dir: Path, database: Path | None) -> None:
+    """The data directory 0700 and the SQLite files 0600 (password hashes, answers and
+    students' attributes live there), also when they already exist. The database file
+    is created 0600 before SQLite opens it: SQLite gives -wal and -shm the mode of the
+    database file."""
+    data_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    _tighten(data_dir, PRIVATE_DIR)
+    if database is None:
+        return
+    database.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
+    for suffix in SQLITE_SUFFIXES:
+        _tighten(database.with_name(database.name + suffix), PRIVATE_FILE)
+
+
 def make_engine(settings: Settings) -> Engine:
-    """Create the engine for the configured database (in-memory SQLite gets a StaticPool)."""
+    """Create the engine for the configured database (in-memory SQLite gets a StaticPool).
+
+    SQL parameters never appear in error messages (`hide_parameters`): they hold
+    usernames and answers, and error messages end up in logs."""
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         if not _is_memory(url):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, **JSON_CODEC}
+            database = make_url(url).database
+            make_private(settings.data_dir, Path(database) if database else None)
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False},
+            "hide_parameters": True,
+            **JSON_CODEC,
+        }
         if _is_memory(url):
             kwargs["poolclass"] = StaticPool
         else:
@@ -76,6 +114,7 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         url,
         **JSON_CODEC,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,

@@ -16,10 +16,9 @@ from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session
 
 from api.runtime import Runtime
-from api.security import TokenClaims, TokenError, password_fingerprint
+from api.security import MAX_ID, TokenClaims, TokenError, password_fingerprint
 from models.users import Role, User
 
-MAX_ID = 2_147_483_647  # 32-bit: every database we support stores ids in this range
 DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="numeric id")]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -76,19 +75,28 @@ async def get_claims(runtime: RuntimeDep, token: TokenDep) -> TokenClaims:
 ClaimsDep = Annotated[TokenClaims, Depends(get_claims)]
 
 
-def _check_account(claims: TokenClaims, active: bool, password_hash: str) -> None:
+def client_address(request: Request) -> str:
+    """The client's address as the server saw it: the peer, or what a trusted proxy
+    forwarded (only `pathways serve` decides that, from PATHWAYS_TRUSTED_PROXIES:
+    the app never reads X-Forwarded-For itself)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _check_account(claims: TokenClaims, active: bool, password_hash: str, generation: int) -> None:
     if not active:
         raise _unauthorized("account not found or deactivated")
     if password_fingerprint(password_hash) != claims.fingerprint:
         raise _unauthorized("password changed since this token was issued; log in again")
+    if generation != claims.generation:
+        raise _unauthorized("this session has ended (logged out); log in again")
 
 
 def load_user(session: Session, claims: TokenClaims) -> User:
-    """The token's user, if still active and with the same password; else 401."""
+    """The token's user, if still active, with the same password and session; else 401."""
     user = session.get(User, claims.user_id)
     if user is None:
         raise _unauthorized("account not found or deactivated")
-    _check_account(claims, user.is_active, user.password_hash)
+    _check_account(claims, user.is_active, user.password_hash, user.token_generation)
     # End the read transaction: the connection goes back to the pool while the request
     # waits for a worker thread, instead of being held across the wait.
     session.commit()
@@ -130,9 +138,9 @@ STUDENT_ROLES = allowed_roles(Role.student)
 
 
 _USER = User.__table__  # type: ignore[attr-defined]
-_ACCOUNT_SQL = select(_USER.c.role, _USER.c.is_active, _USER.c.password_hash).where(
-    _USER.c.id == bindparam("id")
-)
+_ACCOUNT_SQL = select(
+    _USER.c.role, _USER.c.is_active, _USER.c.password_hash, _USER.c.token_generation
+).where(_USER.c.id == bindparam("id"))
 
 
 def student_from(session: Session | Connection, claims: TokenClaims) -> int:
@@ -143,8 +151,8 @@ def student_from(session: Session | Connection, claims: TokenClaims) -> int:
     row = session.execute(_ACCOUNT_SQL, {"id": claims.user_id}).first()
     if row is None:
         raise _unauthorized("account not found or deactivated")
-    role, active, password_hash = row
-    _check_account(claims, active, password_hash)
+    role, active, password_hash, generation = row
+    _check_account(claims, active, password_hash, generation)
     check_role(role, STUDENT_ROLES)
     return claims.user_id
 

@@ -18,6 +18,7 @@ from api.db import make_engine, new_session
 from api.jobs import JobRunner
 from api.security import Passwords, TokenVerifier
 from api.services.cache import CatalogCache
+from api.services.login_gate import PasswordCheckGate
 from api.settings import Settings
 
 
@@ -53,6 +54,14 @@ class Runtime:
     def practice_limiter(self) -> CapacityLimiter:
         """Threads for the practice routes (created on first use, inside the event loop)."""
         return CapacityLimiter(self.settings.practice_thread_count)
+
+    @cached_property
+    def login_gate(self) -> PasswordCheckGate:
+        """The bound on password checks running at once in this process."""
+        s = self.settings
+        return PasswordCheckGate(
+            s.login_max_concurrent_checks, s.login_max_queued_checks, s.login_queue_timeout_seconds
+        )
 
     @property
     def token_ttl(self) -> timedelta:

@@ -3,12 +3,14 @@
 Tokens are stateless JWTs carrying the user id (`sub`) and an expiry; every request
 still loads the user, so deactivating an account takes effect at once. The token
 also carries a short fingerprint of the password hash, so changing a password
-invalidates tokens issued before the change.
+invalidates tokens issued before the change, and the account's session generation
+(`gen`), so logging out ends every session issued before it, in every process.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from api.settings import Settings
 
 ALGORITHM = "HS256"
+MAX_ID = 2_147_483_647  # 32-bit: every database we support stores ids in this range
+_USER_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 class TokenError(ValueError):
@@ -32,6 +36,7 @@ class TokenClaims:
     user_id: int
     fingerprint: str
     expires: float = float("inf")  # POSIX time
+    generation: int = 0
 
 
 class Passwords:
@@ -65,16 +70,36 @@ def password_fingerprint(password_hash: str) -> str:
 
 
 def create_access_token(
-    key: str, ttl: timedelta, user_id: int, password_hash: str, now: datetime | None = None
+    key: str,
+    ttl: timedelta,
+    user_id: int,
+    password_hash: str,
+    now: datetime | None = None,
+    *,
+    generation: int = 0,
 ) -> str:
     issued = now or datetime.now(UTC)
     payload = {
         "sub": str(user_id),
         "pwf": password_fingerprint(password_hash),
+        "gen": generation,
         "iat": issued,
         "exp": issued + ttl,
     }
     return jwt.encode(payload, key, algorithm=ALGORITHM)
+
+
+def _user_id(sub: object) -> int:
+    """The `sub` claim as an account id: digits only, within the ids a database holds."""
+    if not isinstance(sub, str) or not _USER_ID.fullmatch(sub) or int(sub) > MAX_ID:
+        raise ValueError("sub is not a user id")
+    return int(sub)
+
+
+def _generation(gen: object) -> int:
+    if not isinstance(gen, int) or isinstance(gen, bool) or not 0 <= gen <= MAX_ID:
+        raise ValueError("gen is not a session generation")
+    return gen
 
 
 def decode_access_token(key: str, token: str) -> TokenClaims:
@@ -83,12 +108,13 @@ def decode_access_token(key: str, token: str) -> TokenClaims:
             token,
             key,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp", "pwf"]},
+            options={"require": ["sub", "exp", "pwf", "gen"]},
         )
         return TokenClaims(
-            user_id=int(payload["sub"]),
+            user_id=_user_id(payload["sub"]),
             fingerprint=str(payload["pwf"]),
             expires=float(payload["exp"]),
+            generation=_generation(payload["gen"]),
         )
     except jwt.ExpiredSignatureError:
         raise TokenError(EXPIRED) from None

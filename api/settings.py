@@ -8,6 +8,7 @@ in the data directory with owner-only permissions.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -45,8 +46,72 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1, le=60 * 24 * 30)
     login_max_failures_per_user: int = Field(default=5, ge=1)
-    login_max_failures_per_ip: int = Field(default=30, ge=1)
+    login_max_failures_per_ip: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "Failed logins from one address within LOGIN_IP_WINDOW_SECONDS before further "
+            "attempts from it wait; far above the per-user limit, because a classroom "
+            "shares one address. Accounts that logged in from the address before are exempt."
+        ),
+    )
     login_window_seconds: int = Field(default=300, ge=1)
+    login_ip_window_seconds: int = Field(
+        default=60, ge=1, description="The per-address window: its backoff lasts at most this."
+    )
+    login_known_address_days: int = Field(
+        default=30,
+        ge=0,
+        description=(
+            "An account that logged in from an address within this many days is not "
+            "held back by that address's failures (only by its own); 0 turns this off."
+        ),
+    )
+    login_max_concurrent_checks: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description=(
+            "Password checks running at once per server process (each holds "
+            "ARGON2_MEMORY_KIB of memory while it runs)."
+        ),
+    )
+    login_max_queued_checks: int = Field(
+        default=200,
+        ge=0,
+        description="Logins waiting for a check per process; beyond: 503 with Retry-After.",
+    )
+    login_queue_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0.0,
+        le=300.0,
+        description="Longest a login waits for a free check before a 503 with Retry-After.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+            "X-Forwarded-For / X-Forwarded-Proto headers are believed; default none."
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body for most routes."
+    )
+    max_import_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest content import file."
+    )
+    frame_ancestors: str = Field(
+        default="'none'",
+        description=(
+            "CSP frame-ancestors sources: who may show the pages in a frame ('none'; "
+            "'self'; or e.g. the school LMS's origin for LTI launches)."
+        ),
+    )
+    hsts_max_age_seconds: int = Field(
+        default=365 * 24 * 3600,
+        ge=0,
+        description="Strict-Transport-Security max-age on HTTPS responses (0: no header).",
+    )
     mastery_threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
     stuck_attempts: int = Field(default=10, ge=1)
     max_answer_chars: int = Field(default=200, ge=1)
@@ -89,6 +154,30 @@ class Settings(BaseSettings):
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError(
                 f"DATABASE_URL must start with sqlite:// or postgresql://, got scheme {scheme!r}"
+            )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        hosts = [h.strip() for h in value.split(",") if h.strip()]
+        for host in hosts:
+            try:
+                ipaddress.ip_network(host, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"PATHWAYS_TRUSTED_PROXIES: {host!r} is not an IP address or network"
+                ) from None
+        return ",".join(hosts)
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _source_list(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value or any(ch in value for ch in ';,"') or not value.isprintable():
+            raise ValueError(
+                "PATHWAYS_FRAME_ANCESTORS must be CSP sources separated by spaces, e.g. "
+                "'none', 'self' or https://lms.example.edu"
             )
         return value
 
@@ -135,7 +224,7 @@ def _read_or_create_secret(path: Path) -> str:
         key = ""
     if len(key) >= 32:
         return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's alone
     key = secrets.token_urlsafe(48)
     try:
         # O_EXCL: two processes starting at once must not overwrite each other's key.

@@ -13,7 +13,8 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from typing import TYPE_CHECKING, Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -95,6 +96,7 @@ def serve_command(
     from api.main import create_app
     from api.settings import SettingsError
 
+    os.umask(0o077)  # whatever the server writes (database, WAL, keys) is the owner's alone
     settings = settings_or_exit()
     check_port(host, port)
     try:
@@ -112,12 +114,20 @@ def serve_command(
         typer.echo("demo logins:")
         for name, role in report.logins:
             typer.echo(f"  {name:<24} {role}")
-        typer.echo(f"  password: {report.password}  ({report.password_note})")
+        # Service output usually ends up in a log: say where the password is kept, and
+        # show it only to someone at a terminal.
+        if stdout_is_terminal():
+            typer.echo(f"  password: {report.password}  ({report.password_note})")
+        else:
+            typer.echo(f"  password: {password_source(report.password_note)}")
     where = settings.sqlalchemy_url.split("@")[-1]
     typer.echo(f"database: {where}", err=True)
     typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
+    options = uvicorn_options(settings)
     if workers == 1:
-        uvicorn.run(application, host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(
+            application, host=host, port=port, log_level="info", access_log=access_log, **options
+        )
         return
     # Each worker process builds its own app from the environment (migrations are
     # already applied by the one above, so theirs are no-ops).
@@ -131,4 +141,30 @@ def serve_command(
         port=port,
         log_level="info",
         access_log=access_log,
+        **options,
     )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Forwarded headers only from PATHWAYS_TRUSTED_PROXIES (uvicorn alone would trust
+    127.0.0.1, so a proxy passing X-Forwarded-For through would let a client choose
+    its own address), and no `server: uvicorn` banner."""
+    trusted = settings.trusted_proxies
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+        "server_header": False,
+    }
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def password_source(note: str) -> str:
+    """Where the demo password comes from, without the password ("kept in FILE")."""
+    if "PATHWAYS_DEMO_PASSWORD" in note:
+        return "from PATHWAYS_DEMO_PASSWORD"
+    if " kept in " in note:
+        return "kept in " + note.split(" kept in ", 1)[1]
+    return note

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import field_validator
-from sqlalchemy import Column, String
+from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, no_nul, utcnow
@@ -48,6 +48,11 @@ class User(UserBase, table=True):
     is_active: bool = True
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    # Tokens carry the generation they were issued in; logging out (or a password
+    # change) moves it on, which ends every session issued before, in every process.
+    token_generation: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
 
 

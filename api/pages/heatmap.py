@@ -16,7 +16,7 @@ from typing import Literal
 
 from markupsafe import Markup, escape
 
-from api.pages.palette import DARK_TEXT, NO_EVIDENCE_BACKGROUND, Swatch, legend, swatch
+from api.pages.palette import DARK_TEXT, NO_EVIDENCE_BACKGROUND, Swatch, legend, shade, swatch
 
 SortKey = Literal["name", "gap"]
 SORT_KEYS: tuple[SortKey, ...] = ("name", "gap")
@@ -57,6 +57,7 @@ class HeatCell:
     href: str | None
     mastered: bool
     stuck: bool
+    shade: int | None = None  # the percentage shown, which picks the colour class
 
     @property
     def no_evidence(self) -> bool:
@@ -192,7 +193,8 @@ def _cell(
             mastered=False,
             stuck=cell.stuck,
         )
-    sw = swatch(value)
+    pct = shade(value)
+    sw = swatch(pct / 100)  # the colour of the number shown (one class per percent)
     state = "mastered" if cell.mastered else ("stuck" if cell.stuck else "not yet mastered")
     return HeatCell(
         skill=sk,
@@ -204,6 +206,7 @@ def _cell(
         href=href,
         mastered=cell.mastered,
         stuck=cell.stuck,
+        shade=pct,
     )
 
 
@@ -226,6 +229,8 @@ def render_cells(row: HeatRow, starts: frozenset[int]) -> Markup:
             classes.append("stuck")
         if i in starts:
             classes.append("unit-start")
+        if c.shade is not None:
+            classes.append(f"hm-{c.shade}")
         label = escape(c.label)
         text = escape(c.text)
         inner = (
@@ -233,8 +238,5 @@ def render_cells(row: HeatRow, starts: frozenset[int]) -> Markup:
             if c.href
             else f'<span title="{label}">{text}</span>'
         )
-        out.append(
-            f'<td class="{" ".join(classes)}" '
-            f'style="background:{c.background};color:{c.foreground}">{inner}</td>'
-        )
+        out.append(f'<td class="{" ".join(classes)}">{inner}</td>')
     return Markup("".join(out))

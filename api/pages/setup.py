@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from api.pages import palette
 from api.pages.session import CsrfFailed, LoginRequired, PageForbidden, login_url
-from api.pages.templating import STATIC_DIR, render
+from api.pages.templating import SCALE_CSS_PATH, STATIC_DIR, render
 from api.services.errors import RateLimited, ServiceError
 
 ERROR_TITLES = {
@@ -79,6 +80,15 @@ async def _csrf_failed(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _scale_css() -> Response:
+    """The data colours and bar widths as classes (pages carry no style attributes)."""
+    return Response(
+        palette.scale_css(),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def install_pages(app: FastAPI) -> None:
     """Register the page routers, the static files and the page error handlers (once)."""
     from api.routes import pages_auth, pages_designer, pages_student, pages_teacher
@@ -87,6 +97,7 @@ def install_pages(app: FastAPI) -> None:
         return
     app.state.pages_installed = True
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_api_route(SCALE_CSS_PATH, _scale_css, methods=["GET"], include_in_schema=False)
     for module in (pages_auth, pages_student, pages_teacher, pages_designer):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)

@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 
 from api.pages import palette
 from api.pages.heatmap import percent, render_cells
@@ -43,19 +42,31 @@ def pct(value: float | None) -> str:
     return "–" if value is None else percent(value)
 
 
-def _progress_style(value: float | None, threshold: float) -> Markup:
-    frac = 0.0 if value is None else min(1.0, value / threshold)
-    return Markup(f"width: {frac * 100:.1f}%")
+def _progress_class(value: float | None, threshold: float) -> str:
+    """The width class (.pw-N, /assets/scale.css) of a bar toward mastery."""
+    frac = 0.0 if value is None else min(1.0, max(0.0, value / threshold))
+    return f"pw-{round(frac * 100)}"
+
+
+SCALE_CSS_PATH = "/assets/scale.css"
+
+
+@cache
+def scale_css_url() -> str:
+    """URL of the generated scale stylesheet, versioned by its content."""
+    version = hashlib.sha256(palette.scale_css().encode()).hexdigest()[:10]
+    return f"{SCALE_CSS_PATH}?v={version}"
 
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.globals.update(
     static_url=static_url,
+    scale_css_url=scale_css_url,
     scale_gradient=palette.css_gradient,
     legend_swatch=legend_swatch,
     render_cells=render_cells,
 )
-templates.env.filters.update(pct=pct, progress_style=_progress_style)
+templates.env.filters.update(pct=pct, progress_class=_progress_class)
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 

@@ -7,18 +7,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import DesignerUser, SessionDep
+from api.deps import DesignerUser, RuntimeDep, SessionDep
 from api.services import content_import
 from api.services.errors import Invalid
 
 router = APIRouter(prefix="/api/content", tags=["content"])
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
 
 @router.post("/import", response_model=dict[str, Any])
 async def import_content(
     session: SessionDep,
+    runtime: RuntimeDep,
     _user: DesignerUser,
     file: Annotated[UploadFile, File(description="curriculum .yaml or item bank .csv")],
     kind: Annotated[Literal["curriculum", "items"] | None, Query()] = None,
@@ -29,9 +28,10 @@ async def import_content(
     an item CSV adds items to the stored curriculum. The kind follows the file name
     (.csv -> items) unless `kind` is given.
     """
-    raw = await file.read(MAX_UPLOAD_BYTES + 1)
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise Invalid(f"file: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
+    limit = runtime.settings.max_import_bytes
+    raw = await file.read(limit + 1)
+    if len(raw) > limit:
+        raise Invalid(f"file: larger than {limit} bytes (PATHWAYS_MAX_IMPORT_BYTES)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import RuntimeDep, SessionDep, get_current_user
+from api.deps import RuntimeDep, SessionDep, client_address, get_current_user
 from api.pages.session import (
     HOME,
     NONCE_COOKIE,
@@ -24,13 +25,9 @@ from api.pages.session import (
 from api.pages.setup import PageRoute
 from api.pages.templating import render
 from api.services import auth
-from api.services.errors import RateLimited
+from api.services.errors import Busy, RateLimited
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _login_form(
@@ -78,7 +75,7 @@ def login_page(
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[CsrfChecked])
-def login_submit(
+async def login_submit(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -97,7 +94,7 @@ def login_submit(
             status_code=400,
         )
     try:
-        token = auth.login(session, runtime, username, password, _client_ip(request))
+        token = await auth.login(session, runtime, username, password, client_address(request))
     except auth.BadCredentials:
         return _login_form(
             request,
@@ -108,17 +105,18 @@ def login_submit(
             status_code=400,
         )
     except RateLimited as exc:
+        what = "The server is busy." if isinstance(exc, Busy) else "Too many failed attempts."
         resp = _login_form(
             request,
             runtime,
             username=username,
-            error=f"Too many failed attempts. {str(exc.detail).split('; ', 1)[-1].capitalize()}.",
+            error=f"{what} {str(exc.detail).split('; ', 1)[-1].capitalize()}.",
             next_url=next,
-            status_code=429,
+            status_code=exc.status_code,
         )
         resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
-    user = get_current_user(session, runtime, token.access_token)
+    user = await run_in_threadpool(get_current_user, session, runtime, token.access_token)
     target = safe_next(next) or HOME[user.role]
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, token.access_token, token.expires_in)
@@ -127,7 +125,11 @@ def login_submit(
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """End the session for good: the cookie's token (and any copy of it) stops working."""
+    user = user_from_cookie(request, session, runtime)
+    if user is not None and user.id is not None:
+        auth.end_sessions(session, user.id)
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response)
     return response

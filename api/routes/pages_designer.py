@@ -34,7 +34,6 @@ from models.fit_jobs import FitJobPublic, FitOptions, FitStatus
 
 router = APIRouter(prefix="/designer", route_class=PageRoute, include_in_schema=False)
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PAGE_SIZE = 40
 FLAG_FILTERS = ("", "flagged", "never attempted", "guess > 0.5", "slip > 0.3", "mastery-lowering")
 PARAM_NAMES = ("prior", "learn", "guess", "slip", "forget")
@@ -206,13 +205,19 @@ async def save_item(
     return RedirectResponse(f"/designer?saved={item_id}", status_code=303)
 
 
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
 @router.get("/import", response_class=HTMLResponse)
 def import_page(request: Request, user: DesignerPage) -> Response:
     return render(request, "designer/import.html", {"title": "Import content", "active": "import"})
 
 
 @router.post("/import", response_class=HTMLResponse, dependencies=[CsrfChecked])
-async def import_upload(request: Request, session: SessionDep, user: DesignerPage) -> Response:
+async def import_upload(
+    request: Request, session: SessionDep, runtime: RuntimeDep, user: DesignerPage
+) -> Response:
     form = await request.form()
     upload = form.get("file")
     kind_field = form.get("kind")
@@ -221,10 +226,11 @@ async def import_upload(request: Request, session: SessionDep, user: DesignerPag
     if upload is None or isinstance(upload, str) or not upload.filename:
         ctx["problem"] = "Choose a curriculum (.yaml) or item bank (.csv) file first."
         return render(request, "designer/import.html", ctx, status_code=422)
-    raw = await upload.read(MAX_UPLOAD_BYTES + 1)
+    limit = runtime.settings.max_import_bytes
+    raw = await upload.read(limit + 1)
     ctx["filename"] = upload.filename
-    if len(raw) > MAX_UPLOAD_BYTES:
-        ctx["problem"] = f"{upload.filename} is larger than 5 MiB."
+    if len(raw) > limit:
+        ctx["problem"] = f"{upload.filename} is larger than {_size(limit)}."
         return render(request, "designer/import.html", ctx, status_code=422)
     try:
         text = raw.decode("utf-8-sig")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import RuntimeDep, SessionDep
 from api.pages.curve import render_mastery_curve
@@ -26,11 +26,11 @@ from api.pages.heatmap import (
     build_heatmap,
     unit_starts,
 )
-from api.pages.session import TeacherPage
+from api.pages.session import CsrfChecked, TeacherPage
 from api.pages.setup import PageRoute
 from api.pages.skill_map import units_for
 from api.pages.templating import render
-from api.services import classes, heatmap, students
+from api.services import auth, classes, heatmap, students
 from api.services.cache import Snapshot
 from api.services.errors import Invalid, NotFound
 from models.heatmap import Heatmap
@@ -155,14 +155,11 @@ def student_page(
     runtime: RuntimeDep,
     user: TeacherPage,
     skill: Annotated[str | None, Query(max_length=100)] = None,
+    unlocked: bool = False,
 ) -> Response:
-    classroom = classes.get_class(session, user, class_id)
-    enrolment = next(
-        (e for e in classes.class_students(session, user, class_id) if e.student_id == student_id),
-        None,
-    )
-    if enrolment is None:
-        raise NotFound(f"There is no student {student_id} in {classroom.name}.")
+    classroom, enrolment = _enrolled(session, user, class_id, student_id)
+    login_lock = auth.login_lock(session, runtime, enrolment.username)
+    name = enrolment.full_name or enrolment.username
     mastery = students.student_mastery(session, runtime, user, student_id)
     first = students.student_history(session, user, student_id, limit=1)
     history = students.student_history(session, user, student_id, limit=max(1, first.total))
@@ -200,5 +197,35 @@ def student_page(
             "total": history.total,
             "items": snap.items,
             "history_shown": HISTORY_SHOWN,
+            "login_lock": login_lock,
+            "flashes": (
+                [{"kind": "success", "text": f"{name} can log in again."}]
+                if unlocked and not login_lock.locked
+                else []
+            ),
         },
+    )
+
+
+def _enrolled(session: Any, user: Any, class_id: int, student_id: int) -> tuple[Any, Any]:
+    """The class and the student's enrolment in it (NotFound if not the teacher's)."""
+    classroom = classes.get_class(session, user, class_id)
+    enrolment = next(
+        (e for e in classes.class_students(session, user, class_id) if e.student_id == student_id),
+        None,
+    )
+    if enrolment is None:
+        raise NotFound(f"There is no student {student_id} in {classroom.name}.")
+    return classroom, enrolment
+
+
+@router.post("/classes/{class_id}/students/{student_id}/unlock", dependencies=[CsrfChecked])
+def unlock_student(
+    class_id: int, student_id: int, session: SessionDep, user: TeacherPage
+) -> Response:
+    """Clear a student's failed logins (too many typos locked the account)."""
+    _, enrolment = _enrolled(session, user, class_id, student_id)
+    auth.clear_login_lock(session, enrolment.username)
+    return RedirectResponse(
+        f"/teacher/classes/{class_id}/students/{student_id}?unlocked=1", status_code=303
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentUser, DbId, RuntimeDep, SessionDep, StudentUser
-from api.services import students
+from api.deps import CurrentUser, DbId, RuntimeDep, SessionDep, StudentUser, TeacherUser
+from api.services import auth, students
+from api.services.access import visible_student
 from models.practice import StudentHistory, StudentMastery
+from models.security import LoginLock
 
 router = APIRouter(prefix="/api/students", tags=["students"])
 
@@ -36,3 +38,21 @@ def student_history(
 ) -> StudentHistory:
     """Answers, newest first: the student, their class's teachers, or an admin."""
     return students.student_history(session, user, student_id, limit, offset)
+
+
+@router.get("/{student_id}/login-lock", response_model=LoginLock)
+def student_login_lock(
+    student_id: DbId, session: SessionDep, runtime: RuntimeDep, user: TeacherUser
+) -> LoginLock:
+    """Whether too many failed logins have locked the student's account (their
+    teachers, admins)."""
+    student = visible_student(session, user, student_id)
+    return auth.login_lock(session, runtime, student.username)
+
+
+@router.delete("/{student_id}/login-lock", status_code=status.HTTP_204_NO_CONTENT)
+def clear_student_login_lock(student_id: DbId, session: SessionDep, user: TeacherUser) -> Response:
+    """Clear the student's failed logins, so they can log in again at once."""
+    student = visible_student(session, user, student_id)
+    auth.clear_login_lock(session, student.username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -43,3 +43,9 @@ class RateLimited(ServiceError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Busy(RateLimited):
+    """Too much at once (e.g. password checks): come back after `retry_after` seconds."""
+
+    status_code = 503

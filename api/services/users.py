@@ -67,6 +67,7 @@ def update_user(session: Session, runtime: Runtime, user_id: int, data: UserUpda
             user.full_name = data.full_name
         if data.password is not None:
             user.password_hash = runtime.passwords.hash(data.password)
+            user.token_generation += 1  # a new password ends every session, everywhere
         if data.is_active is not None:
             user.is_active = data.is_active
         session.add(user)

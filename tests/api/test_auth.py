@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -120,3 +121,33 @@ def test_deactivated_account_cannot_log_in_or_use_its_token(
     users.update_user(session, runtime, user.id, UserUpdate(is_active=False))
     assert client.get("/api/me", headers=headers).status_code == 401
     assert _login(client, "sam", f.PASSWORD) == 401
+
+
+def test_thirty_failures_from_one_address_do_not_lock_out_classmates(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    """A class shares one address: 30 typos and pranks there leave everyone else in."""
+    f.make_user(session, runtime, Role.student, "amy")  # never logged in before
+    codes = [_login(client, f"guess{i}", "bad-password") for i in range(30)]
+    assert codes == [401] * 30
+    assert _login(client, "amy", f.PASSWORD) == 200
+
+
+@pytest.mark.parametrize("sub", [str(2**70), str(2**31), "-1", "0", "abc", "7.0", " 7", ""])
+def test_tokens_with_an_impossible_user_id_are_401(
+    client: TestClient, session: Session, runtime: Runtime, sub: str
+) -> None:
+    """Signed by us but naming no possible account: 401 everywhere, never a 500."""
+    user = f.make_user(session, runtime, Role.student, "sam")
+    f.load_curriculum(session)
+    claims = {"sub": sub, "pwf": "x", "gen": 0, "exp": datetime.now(UTC) + timedelta(hours=1)}
+    token = jwt.encode(claims, runtime.signing_key, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert user.id is not None
+    for reply in (
+        client.get("/api/me", headers=headers),
+        f.answer(client, headers, "eq1", "2/4"),
+        client.get("/api/practice/next", headers=headers),
+    ):
+        assert reply.status_code == 401, reply.text
+        assert reply.json()["detail"] == "invalid token"

@@ -102,6 +102,12 @@ NOBODY_404 = expect(s=404, os=404, t=404, ot=404, d=404, ad=404)
 EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("POST", "/api/auth/token", "login", {role: 200 for role in ROLES}),
     ("POST", "/api/auth/token", "bad_login", {role: 401 for role in ROLES}),
+    ("POST", "/api/auth/logout", None, {role: 204 for role in USERS} | {"anonymous": 401}),
+    ("GET", "/api/students/{student}/login-lock", None, expect(t=200, ot=404, ad=200)),
+    ("GET", "/api/students/{other_student}/login-lock", None, expect(t=404, ot=200, ad=200)),
+    ("GET", "/api/students/{missing}/login-lock", None, expect(t=404, ot=404, ad=404)),
+    ("DELETE", "/api/students/{student}/login-lock", None, expect(t=204, ot=404, ad=204)),
+    ("DELETE", "/api/students/{other_student}/login-lock", None, expect(t=404, ot=204, ad=204)),
     ("PATCH", "/api/users/{student}", "rename", expect(ad=200)),
     ("PATCH", "/api/users/{missing}", "rename", expect(ad=404)),
     ("POST", "/api/classes/{class}/teachers/{other_teacher}", None, expect(ad=204)),

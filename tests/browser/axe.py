@@ -7,6 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
@@ -30,17 +31,32 @@ class Violation:
         return f"[{self.impact}] {self.rule}: {self.help} at {where}"
 
 
+AXE_RUN = """async () => await window.axe.run(document, {
+    resultTypes: ['violations'],
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}
+})"""
+
+
+def _axe_results(page: Page) -> dict[str, Any]:
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol, not added as an inline <script> the
+        # page's Content-Security-Policy would (rightly) refuse.
+        page.evaluate(axe_source())
+    result: dict[str, Any] = page.evaluate(AXE_RUN)
+    return result
+
+
 def run_axe(page: Page) -> list[Violation]:
     """All axe violations on the current page (WCAG 2.x A/AA and best-practice rules)."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(content=axe_source())
-    raw: dict[str, Any] = page.evaluate(
-        """async () => await window.axe.run(document, {
-               resultTypes: ['violations'],
-               runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
-                                               'best-practice']}
-           })"""
-    )
+    try:
+        raw = _axe_results(page)
+    except PlaywrightError as exc:
+        if "context was destroyed" not in str(exc):
+            raise
+        # The page navigated by itself while axe ran (the refit page reloads when the
+        # job ends): check the page it arrived at.
+        page.wait_for_load_state("load")
+        raw = _axe_results(page)
     out = []
     for v in raw["violations"]:
         targets = tuple(str(t) for n in v["nodes"] for t in n["target"])

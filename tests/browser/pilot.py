@@ -2,7 +2,9 @@
 
 `Pilot.arrive(name)` is called by tests after each navigation; at the end of a test
 `Pilot.finish()` fails if a page was visited without being checked, so "every
-page gets a screenshot and an accessibility check" cannot silently erode.
+page gets a screenshot and an accessibility check" cannot silently erode. Any
+Content-Security-Policy violation (an inline script, style or handler the browser
+refused) fails the journey at the next check too.
 """
 
 from __future__ import annotations
@@ -12,11 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page
+from playwright.sync_api import ConsoleMessage, Page
 
 from tests.browser.axe import Violation, blocking, run_axe
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+# Runs before any script of every document: reports each CSP violation to the console.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " +
+                (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
 
 
 def _slug(text: str) -> str:
@@ -32,6 +42,7 @@ class Pilot:
     visited: list[str] = field(default_factory=list)
     checked: set[str] = field(default_factory=set)
     violations: dict[str, list[Violation]] = field(default_factory=dict)
+    csp_violations: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.folder = ARTIFACTS / _slug(self.test_name)
@@ -39,6 +50,15 @@ class Pilot:
         for old in self.folder.glob("*.png"):
             old.unlink()
         self.page.on("framenavigated", self._on_nav)
+        self.page.add_init_script(CSP_LISTENER)
+        self.page.on("console", self._on_console)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        text = message.text
+        if message.type == "error" and (
+            "CSP violation" in text or "Content Security Policy" in text
+        ):
+            self.csp_violations.append(f"{self._key(self.page.url)}: {text}")
 
     def _on_nav(self, frame: object) -> None:
         if frame is self.page.main_frame:
@@ -76,7 +96,12 @@ class Pilot:
         self.checked.add(key)
         bad = blocking(found)
         assert not bad, f"accessibility violations on {key}:\n" + "\n".join(map(str, bad))
+        self.check_csp()
+
+    def check_csp(self) -> None:
+        assert not self.csp_violations, "CSP violations:\n" + "\n".join(self.csp_violations)
 
     def finish(self) -> None:
+        self.check_csp()
         missed = [k for k in dict.fromkeys(self.visited) if k not in self.checked]
         assert not missed, f"pages visited without screenshot/axe check: {missed}"

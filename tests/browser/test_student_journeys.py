@@ -193,3 +193,26 @@ def test_student_resumes_an_unfinished_item_after_logging_out(
     pilot.arrive("resumed item")
     assert item_on_screen(page) == item
     expect(page.locator("#answer-form")).to_contain_text("Try 2 of 2")
+
+
+def test_the_pages_policy_refuses_inline_code_and_the_journeys_notice(
+    pilot: Pilot, live_server: LiveServer
+) -> None:
+    """Every journey fails on a CSP violation; here is one made on purpose, to show the
+    browser enforces the policy and the pilot catches it."""
+    pilot.go("/login", "login")
+    pilot.page.evaluate(
+        """() => {
+            const s = document.createElement("script");
+            s.textContent = "window.injected = true";
+            document.body.appendChild(s);
+            const d = document.createElement("div");
+            d.setAttribute("style", "color: red");
+            document.body.appendChild(d);
+        }"""
+    )
+    pilot.page.wait_for_timeout(200)
+    assert pilot.page.evaluate("() => window.injected") is None  # refused, not run
+    seen = " ".join(pilot.csp_violations)
+    assert "script-src" in seen and "style-src" in seen, pilot.csp_violations
+    pilot.csp_violations.clear()  # the deliberate ones; the journey itself must have none

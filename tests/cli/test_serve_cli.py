@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from api.lifecycle import PARENT_ENV
 from api.runtime import Runtime
 from api.settings import load_settings
 from cli.main import app
@@ -28,6 +29,10 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, An
     use_data_dir(monkeypatch, tmp_path / "data")
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append({"app": app, **kw}))
+    # `serve --workers N` names itself the workers' parent in os.environ: undo that after
+    # the test, or servers that later tests start would stop at once ("parent is gone")
+    monkeypatch.setenv(PARENT_ENV, "")  # recorded as unset: removed again at teardown
+    monkeypatch.delenv(PARENT_ENV)
     monkeypatch.setattr("cli.serve.check_port", lambda host, port: None)  # nothing listens
     monkeypatch.setattr("api.demo.STUDENTS", 4)
     monkeypatch.setattr("api.demo.ANSWERS_MIN", 12)
@@ -68,7 +73,9 @@ def test_demo_seeding_is_idempotent(
     first = runner.invoke(app, ["serve", "--demo"])
     assert first.exit_code == 0, first.output
     assert "teacher" in first.output and "designer" in first.output and "admin" in first.output
-    assert "password: demo-pass-123" in first.output
+    # the service log says where the password comes from, never the password itself
+    assert "demo-pass-123" not in first.output
+    assert "password: from PATHWAYS_DEMO_PASSWORD" in first.output
     seeded = _counts()
     assert seeded["users"] == 3 + 4 and seeded["enrolments"] == 4
     assert seeded["log"] >= 4 * 12 and seeded["mastery"] > 0 and seeded["params"] == 1
@@ -101,3 +108,38 @@ def test_serve_with_workers_hands_uvicorn_the_factory(served: list[dict[str, Any
     assert call["workers"] == 2 and call["access_log"] is False
     bad = runner.invoke(app, ["serve", "--workers", "0"])
     assert bad.exit_code == 2 and "--workers" in bad.output
+
+
+def test_the_demo_password_is_not_printed_into_a_log(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PATHWAYS_DEMO_PASSWORD", raising=False)
+    result = runner.invoke(app, ["serve", "--demo"])
+    assert result.exit_code == 0, result.output
+    kept = tmp_path / "data" / "demo_password"
+    password = kept.read_text().strip()
+    assert password not in result.output
+    assert f"password: kept in {kept}" in result.output
+    # at a terminal (someone reading the screen, not a log) it is shown
+    monkeypatch.setattr("cli.serve.stdout_is_terminal", lambda: True)
+    again = runner.invoke(app, ["serve", "--demo"])
+    assert f"password: {password}" in again.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_forwarded_headers_are_trusted_only_from_configured_proxies(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")  # uvicorn's own variable does not decide
+    monkeypatch.delenv("PATHWAYS_TRUSTED_PROXIES", raising=False)
+    assert runner.invoke(app, ["serve", "--workers", workers]).exit_code == 0
+    monkeypatch.setenv("PATHWAYS_TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16")
+    assert runner.invoke(app, ["serve", "--workers", workers]).exit_code == 0
+    default, proxied = served
+    assert default["proxy_headers"] is False and default["forwarded_allow_ips"] == ""
+    assert proxied["proxy_headers"] is True
+    assert proxied["forwarded_allow_ips"] == "10.0.0.5,10.1.0.0/16"
+    assert default["server_header"] is False and proxied["server_header"] is False
+    monkeypatch.setenv("PATHWAYS_TRUSTED_PROXIES", "not-an-address")
+    bad = runner.invoke(app, ["serve"])
+    assert bad.exit_code == 2 and "PATHWAYS_TRUSTED_PROXIES" in bad.output
