@@ -2,15 +2,23 @@
 
 Seeds the sample curriculum, a teacher, a designer, an admin and a class of 25
 students with subgroup attributes (English learner, IEP), gives each student a
-practice history, then fits and activates parameters on that history. Answers go
-through the real answer service (`api.services.answers.submit_answer`, the recommender choosing
-each item), so the log, the mastery rows and the stored replies are exactly what
-students clicking would have produced. Students' answers come from a hidden true
-state drawn like `engine.recommend.sim` (a share of skills known at the start,
-BKT-style learning), seeded so every run produces the same classroom.
+practice history, then refits the parameters on that history and activates them
+only if the activation gate passes (else the demo runs on the curriculum's starting
+values and says why). Answers go through the real answer service
+(`api.services.answers.submit_answer`, the recommender choosing each item), so the
+log, the mastery rows and the stored replies are exactly what students clicking
+would have produced.
 
-Every step is skipped when already done (existing users, class, curriculum,
-history, active parameters), so running it again changes nothing.
+The students are simulated like the service benchmark's (`engine.recommend.sim`):
+true per-skill guess, slip and learn drawn once from `TRUTH_SEED`, multiple-choice
+items guessed right at least 1/choices of the time, and students in turn from the
+graph-consistent populations with a few holes (about half, most skills known) and
+novices. `demo_classroom` gives that truth to the benchmark, so it can test the
+demo's own refit on new students of the same school.
+
+The password is checked before anything is written, and the curriculum, accounts
+and histories are written in one transaction: a failure leaves nothing behind.
+Every step is skipped when already done, so running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -18,21 +26,28 @@ from __future__ import annotations
 import os
 import random
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from api.db import outer_write_transaction
 from api.services import classes, content_import, fits, params, practice, users
 from api.services.answers import submit_answer
 from api.services.cache import active_param_set
 from api.services.curriculum_store import current_curriculum_data
+from api.services.errors import GateRefused
 from content import sample_curriculum_path
 from content.answers import canonical_answer, check_answer
 from content.models import Item as ContentItem
-from models.fit_jobs import FitOptions, FitStatus
+from engine.recommend.graph import SkillGraph
+from engine.recommend.sim import GRAPH_POPULATIONS, Classroom, Learner, Population, draw_student
+from models.fit_jobs import FitJob, FitOptions, FitStatus
 from models.practice import AnswerSubmit
 from models.responses import ResponseLog
 from models.users import Role, User, UserCreate
@@ -50,6 +65,12 @@ STAFF = (
 )
 PASSWORD_FILE = "demo_password"
 SEED = 20240901
+TRUTH_SEED = 20240902  # the demo school's true guess/slip/learn per skill
+POPULATIONS: tuple[Population, ...] = GRAPH_POPULATIONS
+
+
+class DemoError(RuntimeError):
+    """The demo cannot be seeded as configured; nothing was written."""
 
 
 @dataclass
@@ -76,6 +97,20 @@ def demo_password(data_dir: Path) -> tuple[str, str]:
     return password, f"generated now, kept in {path}"
 
 
+def check_password(password: str) -> None:
+    """The demo password must be one an account may have; DemoError before any write."""
+    try:
+        UserCreate(username="check", role=Role.student, password=password)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise DemoError(f"PATHWAYS_DEMO_PASSWORD is not a usable password: {problems}") from None
+
+
+def demo_classroom(graph: SkillGraph, guess_floors: Mapping[str, float]) -> Classroom:
+    """The demo school's hidden truth on this skill graph (same draws for the same graph)."""
+    return Classroom.draw(graph, np.random.default_rng(TRUTH_SEED), guess_floors)
+
+
 def _user(session: Session, runtime: Runtime, name: str, role: Role, full: str, pw: str) -> User:
     found = users.find_user(session, name)
     if found is not None:
@@ -85,7 +120,7 @@ def _user(session: Session, runtime: Runtime, name: str, role: Role, full: str, 
     )
 
 
-def _wrong_answer(item: ContentItem) -> str:
+def wrong_answer(item: ContentItem) -> str:
     """A readable but wrong answer of the item's kind."""
     key = item.answer
     if key.type == "multiple_choice":
@@ -99,40 +134,35 @@ def _wrong_answer(item: ContentItem) -> str:
     return next(c for c in candidates if not check_answer(item, c).correct)
 
 
-def _simulate(
-    session: Session, runtime: Runtime, student: User, rng: random.Random, answers: int
-) -> int:
-    """Answer `answers` recommended items as a student with a hidden true state."""
+def _simulate(session: Session, runtime: Runtime, student: User, index: int, answers: int) -> int:
+    """Answer `answers` recommended items as a simulated student of the demo school."""
     assert student.id is not None
     snap = runtime.cache.get(session)
-    known = {s: rng.random() < 0.35 for s in snap.skills}
-    ability = rng.lognormvariate(0.0, 0.3)
+    classroom = demo_classroom(snap.graph, snap.guess_floors)
+    population = POPULATIONS[index % len(POPULATIONS)]
+    rng = np.random.default_rng([SEED, index])
+    learner = Learner(classroom, population, draw_student(classroom, population, rng, answers))
+    pick = random.Random(SEED + index)
     done = 0
     for n in range(answers):
         offered = practice.next_items(session, runtime, student.id)
         if offered.recommended is None:
             break
         choice = offered.recommended
-        if offered.alternatives and rng.random() < 0.15:  # students sometimes pick another
-            choice = rng.choice(offered.alternatives)
+        if offered.alternatives and pick.random() < 0.15:  # students sometimes pick another
+            choice = pick.choice(offered.alternatives)
         item = snap.items[choice.item.id].content
-        skill = item.skills[0]
-        correct = rng.random() < (0.9 if known[skill] else 0.2)
-        text = canonical_answer(item.answer) if correct else _wrong_answer(item)
+        correct = learner.answer(item.skills[0], item.id)
+        text = canonical_answer(item.answer) if correct else wrong_answer(item)
         body = AnswerSubmit(item_id=item.id, answer=text, idempotency_key=f"demo-{student.id}-{n}")
         submit_answer(session, runtime, student.id, body)
-        if not known[skill]:
-            gaps = sum(not known.get(p, True) for p in snap.graph.prerequisites(skill))
-            known[skill] = rng.random() < min(1.0, 0.25 * ability * 0.3**gaps)
         done += 1
     return done
 
 
-def seed_demo(runtime: Runtime) -> DemoReport:
-    """Seed (or find) the demo classroom; returns the logins to print."""
-    password, note = demo_password(runtime.settings.data_dir)
-    report = DemoReport(password=password, password_note=note)
-    with runtime.session() as session:
+def _seed_classroom(session: Session, runtime: Runtime, password: str, report: DemoReport) -> None:
+    """Curriculum, accounts, class and histories: one transaction (all or nothing)."""
+    with outer_write_transaction(session):
         if current_curriculum_data(session) is None:
             text = sample_curriculum_path().read_text(encoding="utf-8")
             result = content_import.import_text(session, text, sample_curriculum_path().name)
@@ -165,27 +195,49 @@ def seed_demo(runtime: Runtime) -> DemoReport:
                 .select_from(ResponseLog)
                 .where(ResponseLog.student_id == student.id)
             ).one()
-            session.rollback()
             if not has_history:
                 simulated += _simulate(
-                    session,
-                    runtime,
-                    student,
-                    random.Random(SEED + i),
-                    ANSWERS_MIN + (i * 7) % ANSWERS_SPREAD,
+                    session, runtime, student, i, ANSWERS_MIN + (i * 7) % ANSWERS_SPREAD
                 )
         if simulated:
             report.steps.append(f"simulated {simulated} answers for {len(students)} students")
-        if active_param_set(session) is None:
-            job = fits.create_fit_job(session, None, FitOptions(restarts=3, random_state=SEED))
-            assert job.id is not None
-            fits.run_fit(session, job.id)
-            job = fits.get_fit_job(session, job.id)
-            if job.status != FitStatus.succeeded or job.param_set_id is None:
-                raise RuntimeError(f"demo fit failed: {job.error}")
-            params.activate(session, runtime, job.param_set_id)
-            report.steps.append(f"fitted and activated parameter set {job.param_set_id}")
+
+
+def _refit(session: Session, runtime: Runtime, report: DemoReport) -> None:
+    """Refit on the history; activate only what the gate passes."""
+    job = fits.create_fit_job(session, None, FitOptions(restarts=3, random_state=SEED))
+    assert job.id is not None
+    fits.run_fit(session, job.id)
+    job = fits.get_fit_job(session, job.id)
+    if job.status != FitStatus.succeeded or job.param_set_id is None:
+        raise DemoError(f"demo fit failed: {job.error}")
+    try:
+        params.activate(session, runtime, job.param_set_id)
+    except GateRefused as refused:
+        why = "; ".join(refused.gate.reasons)
+        report.steps.append(
+            f"fitted parameter set {job.param_set_id}, not activated (the gate refuses it: "
+            f"{why}); running on the curriculum's starting values"
+        )
+        return
+    report.steps.append(f"fitted parameter set {job.param_set_id}; the gate passed; activated")
+
+
+def seed_demo(runtime: Runtime) -> DemoReport:
+    """Seed (or find) the demo classroom; returns the logins to print."""
+    password, note = demo_password(runtime.settings.data_dir)
+    check_password(password)
+    report = DemoReport(password=password, password_note=note)
+    with runtime.session() as session:
+        _seed_classroom(session, runtime, password, report)
+        if active_param_set(session) is None and not _refit_tried(session):
+            _refit(session, runtime, report)
         session.rollback()
     report.logins = [(name, role.value) for name, role, _ in STAFF]
     report.logins.append((f"student01 .. student{STUDENTS:02d}", "student"))
     return report
+
+
+def _refit_tried(session: Session) -> bool:
+    """A demo refit already ran (and the gate refused it): do not fit again on every start."""
+    return session.exec(select(func.count()).select_from(FitJob)).one() > 0

@@ -66,23 +66,50 @@ def refit_command(
     multigs: Annotated[bool, typer.Option("--multigs", help="Guess/slip per item.")] = False,
     restarts: Annotated[int, typer.Option("--restarts", min=1, max=50)] = 3,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 0,
+    bound_guess: Annotated[
+        float, typer.Option("--bound-guess", help="Upper bound on a skill's guess.")
+    ] = 0.3,
+    bound_slip: Annotated[float, typer.Option("--bound-slip", help="Upper bound on slip.")] = 0.3,
     activate: Annotated[
-        bool, typer.Option("--activate", help="Activate the result and replay the log.")
+        bool,
+        typer.Option(
+            "--activate", help="Activate the result if the gate passes, and replay the log."
+        ),
     ] = False,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason",
+            help="With --activate: activate although the gate refuses, for this reason (recorded).",
+        ),
+    ] = None,
 ) -> None:
     """Fit parameters on the logged responses (a fit job, like POST /api/fits)."""
+    from pydantic import ValidationError
+
     from api.services import fits, params
     from api.services.errors import ServiceError
     from models.fit_jobs import FitOptions, FitStatus
 
+    try:
+        options = FitOptions.model_validate(
+            {
+                "forgets": forgets,
+                "multigs": multigs,
+                "restarts": restarts,
+                "random_state": seed,
+                "bound_guess": bound_guess,
+                "bound_slip": bound_slip,
+            }
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        typer.echo(f"error: {problems}", err=True)
+        raise typer.Exit(2) from None
     runtime = service_runtime()
     with runtime.session() as session:
         try:
-            job = fits.create_fit_job(
-                session,
-                None,
-                FitOptions(forgets=forgets, multigs=multigs, restarts=restarts, random_state=seed),
-            )
+            job = fits.create_fit_job(session, None, options)
         except ServiceError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(1) from None
@@ -105,18 +132,48 @@ def refit_command(
                 after = f"{c.after[name]:.3f}" if c.after and name in c.after else "  -  "
                 cells.append(f"{before}->{after}")
             typer.echo(f"{c.skill[:32]:<32} " + " ".join(f"{x:>13}" for x in cells))
+        gate = public.gate or {}
+        typer.echo(gate_summary(gate))
         if activate:
             update, close = progress_bar("replaying the log", "answer")
             try:
-                result = params.activate(session, runtime, public.param_set_id, update)
+                done = params.activate(
+                    session,
+                    runtime,
+                    public.param_set_id,
+                    update,
+                    override_reason=override_reason,
+                )
+            except ServiceError as exc:
+                typer.echo(f"error: {exc.detail}", err=True)
+                raise typer.Exit(1) from None
             finally:
                 close()
+            how = "gate passed" if not done.overridden else f"gate overridden: {override_reason}"
             typer.echo(
-                f"activated parameter set {public.param_set_id}; mastery recomputed "
-                f"from {result.responses} responses"
+                f"activated parameter set {public.param_set_id} ({how}); mastery recomputed "
+                f"from {done.replay.responses} responses"
             )
         else:
             typer.echo(f"activate with: POST /api/params/{public.param_set_id}/activate")
+
+
+def gate_summary(gate: dict[str, object]) -> str:
+    """The gate's verdict in a few lines: passed or the reasons, and the overall scores."""
+    lines = [f"gate: {'passes' if gate.get('passed') else 'refuses'}"]
+    lines += [f"  - {r}" for r in gate.get("reasons", []) or []]  # type: ignore[union-attr]
+    overall = gate.get("overall")
+    if isinstance(overall, dict):
+        new, cur = overall["candidate"], overall["current"]
+
+        def fmt(v: object) -> str:
+            return f"{v:.4f}" if isinstance(v, float) else "-"
+
+        lines.append(
+            f"  newest {overall['n']} answers: log-loss {fmt(new['log_loss'])} (running "
+            f"{fmt(cur['log_loss'])}), AUC {fmt(new['auc'])} (running {fmt(cur['auc'])})"
+        )
+    return "\n".join(lines)
 
 
 @app.command("replay")

@@ -174,8 +174,18 @@ def fit_command(
         ),
     ] = False,
     activate: Annotated[
-        bool, typer.Option("--activate", help="With --from-db: activate the result and replay.")
+        bool,
+        typer.Option(
+            "--activate", help="With --from-db: activate the result if the gate passes, replay."
+        ),
     ] = False,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason",
+            help="With --from-db --activate: activate although the gate refuses (recorded).",
+        ),
+    ] = None,
     format: FormatOpt = "auto",
     forgets: ForgetsOpt = False,
     multigs: MultigsOpt = False,
@@ -199,7 +209,14 @@ def fit_command(
         from cli.db import refit_command
 
         refit_command(
-            forgets=forgets, multigs=multigs, restarts=restarts, seed=seed, activate=activate
+            forgets=forgets,
+            multigs=multigs,
+            restarts=restarts,
+            seed=seed,
+            activate=activate,
+            override_reason=override_reason,
+            bound_guess=0.3 if bound_guess is None else bound_guess,
+            bound_slip=0.3 if bound_slip is None else bound_slip,
         )
         return
     if data is None or out is None:

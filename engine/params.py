@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -201,3 +201,16 @@ class ModelParams:
         except json.JSONDecodeError as exc:
             raise ParamsError(f"{p}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
         return cls.from_json_dict(data, where=str(p))
+
+
+def with_guess_floors(
+    p: SkillParams, floors: Mapping[str, float], items: Iterable[str]
+) -> SkillParams:
+    """`p` with every listed item's guess raised to its floor (a multiple-choice item is
+    guessed right at least 1/choices of the time, whatever a fit or an upload says)."""
+    raised = {
+        item: floors[item] for item in items if item in floors and p.guess_for(item) < floors[item]
+    }
+    if not raised:
+        return p
+    return replace(p, item_guess={**p.item_guess, **raised})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Integer, String, false
 from sqlmodel import Field, SQLModel
 
 from models.types import JSONType, UTCDateTime
@@ -31,6 +31,8 @@ class Mastery(SQLModel, table=True):
     last_step: int = 0
     last_response_id: int | None = None
     last_item_id: str | None = Field(default=None, max_length=100)
+    # The skill's model contradicted this student's answers (engine SkillRecord.contradicted).
+    contradicted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     updated_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )

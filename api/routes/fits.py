@@ -7,8 +7,8 @@ from fastapi import APIRouter, status
 from api.deps import DbId, DesignerUser, RuntimeDep, SessionDep
 from api.services import fits, params
 from api.services.errors import Conflict
-from api.services.replay import ReplayResult
 from models.fit_jobs import FitJobPublic, FitOptions
+from models.params import ActivationRequest, ActivationResult
 
 router = APIRouter(prefix="/api/fits", tags=["fits"])
 
@@ -30,21 +30,19 @@ def get_fit(job_id: DbId, session: SessionDep, _user: DesignerUser) -> FitJobPub
     return fits.to_public(session, fits.get_fit_job(session, job_id))
 
 
-@router.post("/{job_id}/activate", response_model=dict[str, int])
+@router.post("/{job_id}/activate", response_model=ActivationResult)
 def activate_fit(
-    job_id: DbId, session: SessionDep, runtime: RuntimeDep, _user: DesignerUser
-) -> dict[str, int]:
-    """Activate the job's parameter set and recompute every student's mastery from the log."""
+    job_id: DbId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: DesignerUser,
+    body: ActivationRequest | None = None,
+) -> ActivationResult:
+    """Activate the job's parameter set (if the gate passes, or with an override reason)
+    and recompute every student's mastery from the log; 409 with the gate's reasons."""
     job = fits.get_fit_job(session, job_id)
     if job.param_set_id is None:
         raise Conflict(f"fit job {job_id} has no parameters yet (status {job.status})")
-    result: ReplayResult = params.activate(session, runtime, job.param_set_id)
-    return {"param_set_id": job.param_set_id, **_counts(result)}
-
-
-def _counts(result: ReplayResult) -> dict[str, int]:
-    return {
-        "responses": result.responses,
-        "students": result.students,
-        "mastery_rows": result.mastery_rows,
-    }
+    reason = body.override_reason if body is not None else None
+    done = params.activate(session, runtime, job.param_set_id, user=user, override_reason=reason)
+    return params.activation_result(job.param_set_id, done)

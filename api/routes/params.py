@@ -4,22 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, Response, status
+from sqlmodel import col, select
 
+from api import paging
 from api.db import write_transaction
 from api.deps import DbId, DesignerUser, RuntimeDep, SessionDep
 from api.services import params
 from api.services.errors import Invalid
 from engine.params import ModelParams, ParamsError
-from models.params import ParamSetDetail, ParamSetPublic
+from models.params import (
+    ActivationRequest,
+    ActivationResult,
+    ParamSet,
+    ParamSetDetail,
+    ParamSetPublic,
+)
 from models.types import has_nul
 
 router = APIRouter(prefix="/api/params", tags=["params"])
 
 
-@router.get("", response_model=list[ParamSetPublic])
-def list_param_sets(session: SessionDep, _user: DesignerUser) -> list[ParamSetPublic]:
-    return [params.to_public(p) for p in params.list_param_sets(session)]
+@router.get("", response_model=list[ParamSetPublic], responses=paging.PAGED_RESPONSES)
+def list_param_sets(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _user: DesignerUser,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    offset: paging.Offset = 0,
+) -> list[ParamSetPublic]:
+    """One page of the parameter sets, newest first; the total is in `X-Total-Count`."""
+    query = select(ParamSet).order_by(col(ParamSet.id).desc())
+    rows, total = paging.page(session, query, limit, offset)
+    paging.set_headers(request, response, total, limit, offset, len(rows))
+    return [params.to_public(p) for p in rows]
 
 
 @router.get("/{param_set_id}", response_model=ParamSetDetail)
@@ -43,15 +62,24 @@ def upload_param_set(
     return params.to_public(row)
 
 
-@router.post("/{param_set_id}/activate", response_model=dict[str, int])
-def activate_param_set(
+@router.get("/{param_set_id}/gate", response_model=dict[str, Any])
+def param_set_gate(
     param_set_id: DbId, session: SessionDep, runtime: RuntimeDep, _user: DesignerUser
-) -> dict[str, int]:
-    """Make this the active set and recompute every student's mastery from the log."""
-    result = params.activate(session, runtime, param_set_id)
-    return {
-        "param_set_id": param_set_id,
-        "responses": result.responses,
-        "students": result.students,
-        "mastery_rows": result.mastery_rows,
-    }
+) -> dict[str, Any]:
+    """The activation gate's verdict on this set against what runs now (nothing changes)."""
+    return params.gate_for(session, runtime, param_set_id).to_json_dict()
+
+
+@router.post("/{param_set_id}/activate", response_model=ActivationResult)
+def activate_param_set(
+    param_set_id: DbId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: DesignerUser,
+    body: ActivationRequest | None = None,
+) -> ActivationResult:
+    """Make this the active set (if the gate passes, or with an override reason) and
+    recompute every student's mastery from the log; 409 with the gate's reasons."""
+    reason = body.override_reason if body is not None else None
+    done = params.activate(session, runtime, param_set_id, user=user, override_reason=reason)
+    return params.activation_result(param_set_id, done)

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, bindparam, func, text
 from sqlmodel import Session, select
 
 from api.db import write_transaction
-from api.services.cache import CatalogItem, Snapshot, read_revision
+from api.services.cache import CatalogItem, Snapshot, fresh_item, read_revision
 from api.services.errors import Conflict, Invalid
 from api.services.mastery import last_response_id, load_state, record_answer, save_answer
 from api.services.practice import recommend, remember
@@ -81,8 +81,8 @@ def _answerable(item: CatalogItem | None) -> TypeGuard[CatalogItem]:
     return item is not None and not item.retired and bool(item.skills)
 
 
-def _usable_item(snap: Snapshot, item_id: str) -> CatalogItem:
-    item = snap.items.get(item_id)
+def _refuse(item: CatalogItem | None, item_id: str) -> CatalogItem:
+    """The item if it can take answers, else Invalid saying why not."""
     if item is None:
         raise Invalid(f"item_id: unknown item {item_id!r}")
     if item.retired:
@@ -180,8 +180,14 @@ def _submit(
         check_account(db)
     if len(body.answer) > runtime.settings.max_answer_chars:
         raise Invalid(f"answer: longer than {runtime.settings.max_answer_chars} characters")
-    snap = runtime.cache.get(session, _lock_student(db, student_id))
-    if guess is not None and guess.snap is not snap:
+    revision = _lock_student(db, student_id)
+    # While a large content change is being taken in (api.services.cache), the snapshot
+    # may lag the content; the answered item is then checked against its row.
+    snap, exact = runtime.cache.for_answer(session, revision)
+    if not exact and body.goal is not None and body.goal not in snap.graph:
+        snap, exact = runtime.cache.get(session, revision), True
+    current = snap.items.get(body.item_id) if exact else fresh_item(db, snap, body.item_id)
+    if guess is not None and (guess.snap is not snap or guess.item is not current):
         guess = None
     if guess is not None:
         item, correct, feedback, normalized = (
@@ -193,12 +199,12 @@ def _submit(
     else:
         if body.goal is not None and body.goal not in snap.graph:
             raise Invalid(f"goal: unknown skill {body.goal!r}")
-        found = snap.items.get(body.item_id)
+        found = current
         if not _answerable(found):
             stored = _stored_reply(session, student_id, body)
             if stored is not None:
                 return stored
-            found = _usable_item(snap, body.item_id)
+            found = _refuse(found, body.item_id)
         item = found
         check = check_answer(item.content, body.answer)
         if check.error is not None:
@@ -280,7 +286,9 @@ def _trace(
             mastery=up.mastery,
             p_correct=up.p_correct,
             attempts=state.attempts(s),
-            mastered=beliefs.effective.get(s, up.mastery) >= snap.threshold(s),
+            mastered=snap.recommender.mastered(state, beliefs, s)
+            if s in snap.graph
+            else up.mastery >= snap.threshold(s),
         )
         for s, up in updates.items()
     ]

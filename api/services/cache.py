@@ -9,19 +9,26 @@ or an activation (by any process) bumped them.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Connection, text
+import orjson
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import aliased
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col, select
 
+from api import gc_control
 from api.services.payloads import student_view
+from content.cold_start import DEFAULT_STARTING, guess_floors, starting_params
 from content.models import DEFAULT_MASTERY_THRESHOLD
 from content.models import Item as ContentItem
-from engine.params import ModelParams, SkillParams
+from content.models import Skill as ContentSkill
+from engine.params import ModelParams, SkillParams, with_guess_floors
 from engine.recommend.graph import Item as GraphItem
 from engine.recommend.graph import SkillGraph
 from engine.recommend.policy import Recommender
@@ -31,9 +38,8 @@ from models.content import Item, ItemSkill, Prerequisite, Skill, Unit
 from models.params import ParamSet
 from models.revision import REVISION_ROW, Revision
 
-# Used for a skill the active parameter set does not cover (new content, nothing
-# fitted yet). Plausible classroom values; replaced as soon as a fit is activated.
-DEFAULT_SKILL_PARAMS = SkillParams(prior=0.3, learn=0.15, guess=0.2, slip=0.1)
+logger = logging.getLogger(__name__)
+FREEZE_ITEMS = 5_000  # a snapshot this large is kept out of garbage collections
 _DIFFICULTY = {"easy": -1.0, "medium": 0.0, "hard": 1.0}
 
 
@@ -56,7 +62,9 @@ class Snapshot:
     graph: SkillGraph
     params: ModelParams
     param_set_id: int | None
-    by_skill: Mapping[str, SkillParams]  # every curriculum skill, defaults filled in
+    by_skill: Mapping[str, SkillParams]  # every curriculum skill: active set, else cold start
+    cold_start: ModelParams  # what the curriculum declares (content.cold_start)
+    guess_floors: Mapping[str, float]  # item -> 1/choices for multiple choice
     recommender: Recommender
     # Recommendations already computed for (student, last response id, goal): a pure
     # function of the state and this snapshot, so the GET after an answer is free.
@@ -66,9 +74,21 @@ class Snapshot:
     states: dict[int, tuple[int, StudentState]] = field(default_factory=dict)
 
     def skill_params(self, skill: str) -> SkillParams:
-        """Active parameters of the skill, else DEFAULT_SKILL_PARAMS."""
+        """The parameters the service runs for the skill: the active set's, else the
+        curriculum's cold start (a skill retired since keeps what it had)."""
         found = self.by_skill.get(skill)
-        return found if found is not None else self.params.skills.get(skill, DEFAULT_SKILL_PARAMS)
+        if found is not None:
+            return found
+        return self.params.skills.get(skill, self.cold_start.skills.get(skill, DEFAULT_STARTING))
+
+    def running_model(self) -> ModelParams:
+        """Everything the service runs now as one parameter set (what a new set must beat)."""
+        return ModelParams(
+            skills=dict(self.by_skill),
+            forgets=self.params.forgets,
+            multigs=self.params.multigs,
+            metadata={"source": "running", "param_set_id": self.param_set_id},
+        )
 
     def threshold(self, skill: str) -> float:
         return self.thresholds.get(skill, DEFAULT_MASTERY_THRESHOLD)
@@ -115,11 +135,23 @@ def build_snapshot(
         if p.skill_id in active and p.requires_id in active:
             prereqs.setdefault(p.skill_id, []).append(p.requires_id)
     tags: dict[str, list[tuple[int, str]]] = {}
-    for t in session.exec(select(ItemSkill)).all():
+    tagged: dict[str, list[str]] = {}  # skill -> its items
+    for t in session.exec(select(ItemSkill).where(col(ItemSkill.position) >= 0)).all():
         tags.setdefault(t.item_id, []).append((t.position, t.skill_id))
+        tagged.setdefault(t.skill_id, []).append(t.item_id)
     items: dict[str, CatalogItem] = {}
     graph_items: list[GraphItem] = []
-    for row in session.exec(select(Item).order_by(col(Item.position), col(Item.id))).all():
+    # not the items an import in progress has staged (api.services.curriculum_store)
+    staged = aliased(ItemSkill)
+    published = ~(
+        select(staged.item_id)
+        .where(staged.item_id == Item.id, col(staged.position) < 0)
+        .correlate(Item)
+        .exists()
+    )
+    for row in session.exec(
+        select(Item).where(published).order_by(col(Item.position), col(Item.id))
+    ).all():
         content = ContentItem.model_validate(row.definition)
         item_skills = tuple(s for _, s in sorted(tags.get(row.id, [])))
         items[row.id] = CatalogItem(
@@ -154,7 +186,13 @@ def build_snapshot(
         s.id: float(s.definition.get("mastery_threshold", DEFAULT_MASTERY_THRESHOLD))
         for s in skills
     }
-    by_skill = {s: params.skills.get(s, DEFAULT_SKILL_PARAMS) for s in skill_ids}
+    live_items = [c.content for c in items.values() if not c.retired]
+    cold = starting_params([ContentSkill.model_validate(s.definition) for s in skills], live_items)
+    floors = guess_floors(c.content for c in items.values())
+    by_skill = {
+        s: with_guess_floors(params.skills.get(s) or cold.skills[s], floors, tagged.get(s, ()))
+        for s in skill_ids
+    }
     recommender = Recommender(
         graph,
         by_skill,
@@ -170,17 +208,34 @@ def build_snapshot(
         params=params,
         param_set_id=param_set.id if param_set is not None else None,
         by_skill=MappingProxyType(by_skill),
+        cold_start=cold,
+        guess_floors=MappingProxyType(floors),
         recommender=recommender,
     )
 
 
 class CatalogCache:
-    """Holds the current Snapshot; thread-safe, rebuilt only when the revision moved."""
+    """Holds the current Snapshot; thread-safe, rebuilt only when the revision moved.
+
+    Rebuilding after an import of a large bank takes seconds (every item parsed), so
+    the rebuild must not stand in the way of students. `get` waits for the exact
+    snapshot (what writers of content and parameters need). `recent` and `for_answer`
+    instead start the rebuild in a background thread and, while it runs, hand out the
+    previous snapshot if only the content moved on (same parameter revision): `recent`
+    after waiting up to `STALE_WAIT_S` for the rebuild (reads: what to practise, the
+    pages), `for_answer` at once (the answer path holds the write lock, and checks the
+    answered item against its row itself, see `fresh_item`). In-memory databases (one
+    shared connection) are always rebuilt in the caller's thread.
+    """
+
+    STALE_WAIT_S = 0.5
 
     def __init__(self, stuck_attempts: int = 10) -> None:
         self.stuck_attempts = stuck_attempts
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._background: threading.Thread | None = None
+        self._started = threading.Lock()
 
     def get(self, session: Session, revision: tuple[int, int] | None = None) -> Snapshot:
         """The snapshot for the database's current revision (pass it if already read)."""
@@ -191,9 +246,67 @@ class CatalogCache:
         with self._lock:
             snap = self._snapshot
             if snap is None or snap.revision != rev:
-                snap = build_snapshot(session, rev, self.stuck_attempts)
+                with gc_control.paused():  # a large bank: no multi-second collections
+                    snap = build_snapshot(session, rev, self.stuck_attempts)
+                if len(snap.items) >= FREEZE_ITEMS:  # long-lived: not walked again
+                    gc_control.keep()
                 self._snapshot = snap
             return snap
+
+    def recent(self, session: Session, revision: tuple[int, int] | None = None) -> Snapshot:
+        """The current snapshot, or (content changed, a rebuild already takes longer than
+        STALE_WAIT_S) the previous one: for reads that may lag a content change."""
+        rev = read_revision(session) if revision is None else revision
+        snap = self._snapshot
+        if snap is not None and snap.revision == rev:
+            return snap
+        worker = self._stale_ok(session, snap, rev)
+        if worker is None:
+            return self.get(session, rev)
+        worker.join(self.STALE_WAIT_S)
+        fresh = self._snapshot
+        if fresh is not None and fresh.revision[0] >= rev[0] and fresh.revision[1] == rev[1]:
+            return fresh
+        return snap  # type: ignore[return-value]  # _stale_ok: not None
+
+    def for_answer(self, session: Session, revision: tuple[int, int]) -> tuple[Snapshot, bool]:
+        """(snapshot, exact) for an answer under the write lock: the exact snapshot, or at
+        once the previous one (exact False) while it is rebuilt, if only content moved."""
+        snap = self._snapshot
+        if snap is not None and snap.revision == revision:
+            return snap, True
+        if self._stale_ok(session, snap, revision) is None:
+            return self.get(session, revision), True
+        assert snap is not None
+        return snap, False
+
+    def _stale_ok(
+        self, session: Session, snap: Snapshot | None, rev: tuple[int, int]
+    ) -> threading.Thread | None:
+        """The background rebuild (started if need be) when `snap` may stand in for
+        revision `rev` meanwhile, else None."""
+        if snap is None or snap.revision[1] != rev[1] or snap.revision[0] > rev[0]:
+            return None
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        if isinstance(engine.pool, StaticPool):  # one connection: no second reader
+            return None
+        with self._started:
+            worker = self._background
+            if worker is None or not worker.is_alive():
+                worker = threading.Thread(
+                    target=self._rebuild, args=(engine,), name="catalog-rebuild", daemon=True
+                )
+                self._background = worker
+                worker.start()
+            return worker
+
+    def _rebuild(self, engine: Engine) -> None:
+        with Session(engine) as session:
+            try:
+                self.get(session)
+            except Exception:  # the next request tries again (and reports what is wrong)
+                logger.exception("rebuilding the catalog snapshot failed")
 
     def current(self) -> Snapshot | None:
         """The last snapshot built, without checking the revision (the caller must)."""
@@ -202,3 +315,38 @@ class CatalogCache:
     def clear(self) -> None:
         with self._lock:
             self._snapshot = None
+
+
+def fresh_item(db: Connection, snap: Snapshot, item_id: str) -> CatalogItem | None:
+    """The item as its row is now (None: no such item, or staged by an import), for an
+    answer checked against a snapshot that lags content: the snapshot's own entry
+    when the row still matches it."""
+    row = db.execute(_ITEM_SQL, {"id": item_id}).first()
+    if row is None:
+        return None
+    tags = db.execute(_TAGS_SQL, {"id": item_id}).all()
+    if any(position < 0 for _, position in tags):  # staged by an import in progress
+        return None
+    raw = row.definition  # text on SQLite (plain SQL), a dict from PostgreSQL's JSONB
+    definition = raw if isinstance(raw, dict) else orjson.loads(raw)
+    skills = tuple(s for s, _ in tags)
+    content = ContentItem.model_validate(definition)
+    kept = snap.items.get(item_id)
+    if (
+        kept is not None
+        and kept.retired == bool(row.retired)
+        and kept.skills == skills
+        and kept.content == content
+    ):
+        return kept
+    return CatalogItem(
+        id=item_id,
+        skills=skills,
+        retired=bool(row.retired),
+        content=content,
+        student=MappingProxyType(student_view(content)),
+    )
+
+
+_ITEM_SQL = text("SELECT retired, definition FROM item WHERE id = :id")
+_TAGS_SQL = text("SELECT skill_id, position FROM item_skill WHERE item_id = :id ORDER BY position")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,11 +18,15 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.db import write_transaction
-from api.services.cache import active_param_set
+from api.services.cache import Snapshot, active_param_set, build_snapshot, read_revision
 from api.services.errors import Conflict, NotFound
+from api.services.gate import check as gate_check
+from api.services.gate import complete, fallback_params
 from api.services.log_data import log_responses
 from api.services.params import store_param_set
-from engine.fit import BKTFitter
+from engine.bounds import Bounds
+from engine.fit import BKTFitter, service_fitter
+from engine.gate import newest_mask, older_part
 from engine.params import ModelParams
 from models.fit_jobs import FitJob, FitJobPublic, FitOptions, FitStatus, SkillComparison
 from models.params import ParamSet
@@ -83,28 +88,48 @@ def run_fit(session: Session, job_id: int) -> None:
                 last_write[0] = now
                 _set(session, job_id, done=done, total=total)
 
-        fitter = BKTFitter(
-            forgets=options.forgets,
-            multigs=options.multigs,
-            restarts=options.restarts,
-            random_state=options.random_state,
-            n_jobs=1,
-            progress=progress,
-        ).fit(data)
+        snap = build_snapshot(session, read_revision(session))
+        session.rollback()
+        keep = fallback_params(snap)
+        counter = _TwoFits(progress)
+        settings = _fitter_settings(options, snap)
+        fitter = service_fitter(**settings, progress=counter.first).fit(data, keep=keep)
+        candidate = complete(fitter.params_, keep, snap)
+        # The gate scores the same settings refitted without the newest answers.
+        newest = newest_mask(data)
+        older = older_part(data, newest)
+        scored = None
+        if older is not None:
+            refit = service_fitter(**settings, progress=counter.second).fit(older, keep=keep)
+            scored = complete(refit.params_, keep, snap)
+        verdict = gate_check(session, snap, candidate, scored_candidate=scored, data=data)
+        session.rollback()
         with write_transaction(session):
             params = ModelParams(
-                skills=fitter.params_.skills,
-                forgets=fitter.params_.forgets,
-                multigs=fitter.params_.multigs,
-                multilearn=fitter.params_.multilearn,
-                multiprior=fitter.params_.multiprior,
-                metadata={**fitter.params_.metadata, "fit_job": job_id, "responses": len(data)},
+                skills=candidate.skills,
+                forgets=candidate.forgets,
+                multigs=candidate.multigs,
+                multilearn=candidate.multilearn,
+                multiprior=candidate.multiprior,
+                metadata={
+                    **candidate.metadata,
+                    "fit_job": job_id,
+                    "responses": len(data),
+                    "covered_by_fit": sorted(
+                        r.skill for r in fitter.report_ if r.source == "fitted"
+                    ),
+                },
             )
             stored = store_param_set(session, params, source="fit", note=f"fit job {job_id}")
             job = session.get(FitJob, job_id)
             assert job is not None
             job.param_set_id = stored.id
-            job.report = fitter.report_.to_json_dict()
+            job.report = _report_json(fitter, snap)
+            job.gate = {
+                **verdict.to_json_dict(),
+                "baseline_param_set_id": snap.param_set_id,
+                "scored_params": None if scored is None else scored.to_json_dict(),
+            }
             job.status = FitStatus.succeeded
             job.finished_at = job.heartbeat_at = utcnow()
             session.add(job)
@@ -117,6 +142,41 @@ def run_fit(session: Session, job_id: int) -> None:
             )
         except Exception:
             traceback.print_exc()
+
+
+class _TwoFits:
+    """One progress bar over the fit and the gate's refit on the older answers."""
+
+    def __init__(self, progress: Callable[[int, int], None]) -> None:
+        self.progress = progress
+        self.total = 0
+
+    def first(self, done: int, total: int) -> None:
+        self.total = total
+        self.progress(done, 2 * total)
+
+    def second(self, done: int, total: int) -> None:
+        self.progress(self.total + done * self.total // max(total, 1), 2 * self.total)
+
+
+def _fitter_settings(options: FitOptions, snap: Snapshot) -> dict[str, Any]:
+    return {
+        "forgets": options.forgets,
+        "multigs": options.multigs,
+        "restarts": options.restarts,
+        "random_state": options.random_state,
+        "bounds": Bounds.capped(guess=options.bound_guess, slip=options.bound_slip),
+        "guess_floors": dict(snap.guess_floors),
+        "n_jobs": 1,
+    }
+
+
+def _report_json(fitter: BKTFitter, snap: Snapshot) -> dict[str, Any]:
+    """The fit report, plus the skills with items that no answer has reached yet."""
+    report = fitter.report_.to_json_dict()
+    seen = {r.skill for r in fitter.report_}
+    report["cold_start"] = [s for s in snap.skills if s not in seen]
+    return report
 
 
 def _scalars(params: dict[str, Any] | None) -> dict[str, dict[str, float]]:
@@ -154,6 +214,7 @@ def to_public(session: Session, job: FitJob) -> FitJobPublic:
         baseline_param_set_id=job.baseline_param_set_id,
         param_set_id=job.param_set_id,
         report=job.report,
+        gate=_public_gate(job.gate),
         comparison=[
             SkillComparison(skill=s, before=before.get(s), after=after.get(s)) for s in skills
         ],
@@ -161,6 +222,12 @@ def to_public(session: Session, job: FitJob) -> FitJobPublic:
         started_at=job.started_at,
         finished_at=job.finished_at,
     )
+
+
+def _public_gate(gate: dict[str, Any] | None) -> dict[str, Any] | None:
+    if gate is None:
+        return None
+    return {k: v for k, v in gate.items() if k != "scored_params"}
 
 
 def _params_of(session: Session, param_set_id: int | None) -> dict[str, Any] | None:

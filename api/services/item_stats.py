@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from api.services.items import get_item
 from api.services.log_data import log_responses
+from api.services.model_alerts import CONTRADICTED_FLAG, contradicted_skills
 from engine.fit import BKTFitter
 from engine.params import SkillParams
 from models.items import ItemStats, SkillFit
@@ -90,6 +91,9 @@ def item_stats(session: Session, item_id: str) -> ItemStats:
         flags.append("slip > 0.3")
     if guess is not None and slip is not None and guess + slip > 1.0:
         flags.append("mastery-lowering")
+    contradicted = contradicted_skills(session)
+    if any(contradicted.get(s) for s in skills):
+        flags.append(CONTRADICTED_FLAG)
     return ItemStats(
         item_id=item_id,
         skills=skills,

@@ -75,6 +75,7 @@ def mastery_row(
         "last_step": state.last_step(skill),
         "last_response_id": response_id,
         "last_item_id": item_id,
+        "contradicted": state.skills[skill].contradicted,
         "updated_at": at,
     }
 

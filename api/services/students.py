@@ -31,7 +31,10 @@ def skill_rows(
         threshold = snap.threshold(skill)
         effective = beliefs.effective.get(skill, mastery)
         attempts = state.attempts(skill)
-        mastered = effective >= threshold
+        if skill in snap.graph:
+            mastered = snap.recommender.mastered(state, beliefs, skill)
+        else:
+            mastered = effective >= threshold
         out.append(
             SkillMasteryPublic(
                 skill_id=skill,
@@ -52,7 +55,7 @@ def student_mastery(
     session: Session, runtime: Runtime, viewer: User, student_id: int
 ) -> StudentMastery:
     student = visible_student(session, viewer, student_id)
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     state = load_state(session, student_id)
     return StudentMastery(
         student_id=student_id,

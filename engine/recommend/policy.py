@@ -36,18 +36,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.params import ModelParams, SkillParams
-from engine.recommend import reasons
+from engine.recommend import knowledge_space, reasons
 from engine.recommend.evidence import Beliefs, compute_beliefs
 from engine.recommend.graph import SkillGraph
+from engine.recommend.knowledge_space import KnowledgeSpace
 from engine.recommend.profile import PriorProfile, ShiftDistribution
 from engine.recommend.recommendation import Kind, Recommendation
 from engine.recommend.settings import RecommenderSettings
-from engine.recommend.state import StudentState
+from engine.recommend.state import SkillRecord, StudentState
 from engine.trace import Update
 
 _MASTERED, _DUE, _OPEN = 0, 1, 2
 _PRIORITY: dict[Kind, int] = {"gap": 0, "return": 1, "review": 2, "frontier": 3, "practice": 3}
 _CHECK_PRIORITY = 4
+_LAST_PRIORITY = 9
+_REST = 20  # added to the priority of the skill just practised max_run times in a row
+_REVIEW_FLOOR = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,23 @@ class _Candidate:
     score: float
     related: str | None = None
     decayed: bool = False
+    recheck: bool = False  # a gap to a prerequisite rated mastered: check it again
+
+
+def _entropy(p: float) -> float:
+    if p <= 0.0 or p >= 1.0:
+        return 0.0
+    return -(p * math.log(p) + (1.0 - p) * math.log(1.0 - p))
+
+
+def _information(m: float, guess: float, slip: float) -> float:
+    """Expected entropy reduction (nats) of P(known) from one answer to an item."""
+    right = m * (1.0 - slip) + (1.0 - m) * guess
+    if right <= 0.0 or right >= 1.0:
+        return 0.0
+    after_right = m * (1.0 - slip) / right
+    after_wrong = m * slip / (1.0 - right)
+    return _entropy(m) - right * _entropy(after_right) - (1.0 - right) * _entropy(after_wrong)
 
 
 def _logit(p: float) -> float:
@@ -115,9 +136,19 @@ class Recommender:
         self._pre = {
             s: tuple(p for p in graph.prerequisites(s) if self._items[p]) for s in graph.skills
         }
-        self._profile = PriorProfile(
-            graph.skills, self.params, self.settings.student_spread, student_shift
+        space = None
+        if st.start_model == "knowledge_space":
+            space = knowledge_space.build(
+                graph, self.params, st.holes, st.beyond, st.knowledge_space_cap
+            )
+        self._profile: PriorProfile | KnowledgeSpace = (
+            space
+            if space is not None
+            else PriorProfile(graph.skills, self.params, st.student_spread, student_shift)
         )
+        self._has_solid = {
+            s: any(row.guess < st.guessable for row in self._items[s]) for s in graph.skills
+        }
 
     def _item_rows(self, skill: str) -> tuple[_ItemRow, ...]:
         p = self.params[skill]
@@ -198,6 +229,16 @@ class Recommender:
                 out.append(self._explain(state, beliefs, cand, item, p))
         return out
 
+    def mastered(self, state: StudentState, beliefs: Beliefs, skill: str) -> bool:
+        """The skill counts as mastered: effective P(known) at its threshold, confirmed by
+        the student's own answers (see `_confirmed`), and not contradicted."""
+        rec = state.skills.get(skill)
+        return (
+            beliefs.effective[skill] >= self._thr[skill]
+            and self._confirmed(rec, skill)
+            and not (rec is not None and rec.contradicted)
+        )
+
     def beliefs(self, state: StudentState) -> Beliefs:
         s = self.settings
         return compute_beliefs(
@@ -230,7 +271,10 @@ class Recommender:
 
     def _status(self, state: StudentState, b: Beliefs, skill: str) -> int:
         threshold = self._thr[skill]
-        if b.effective[skill] >= threshold:
+        rec = state.skills.get(skill)
+        if rec is not None and rec.contradicted:
+            return _MASTERED  # not offered again (see _rank); dependents may go on
+        if b.effective[skill] >= threshold and self._confirmed(rec, skill):
             return _MASTERED
         forget = self._forget[skill]
         if forget <= 0.0 or skill in b.suspected_by:
@@ -243,6 +287,21 @@ class Recommender:
             # Mastered when last practised; only forgetting has lowered it since.
             return _DUE if b.own[skill] < self.settings.review_threshold else _MASTERED
         return _OPEN
+
+    def _confirmed(self, rec: SkillRecord | None, skill: str) -> bool:
+        """Mastery needs the student's own evidence: at least one answer; after a run of
+        wrong answers, several right in a row; and not only right answers on guessable
+        items when the skill has others."""
+        st = self.settings
+        if rec is None:
+            return False
+        if rec.attempts - rec.correct >= st.confirm_after_wrong and (
+            rec.correct_streak < st.confirm_streak
+        ):
+            return False
+        return not (
+            self._has_solid[skill] and rec.correct_streak and rec.streak_min_guess >= st.guessable
+        )
 
     def _unlocked(self, skill: str, status: Mapping[str, int], b: Beliefs) -> bool:
         eff, bar = b.effective, self._bar
@@ -281,42 +340,32 @@ class Recommender:
         for s in scope:
             if not self._items[s]:
                 continue
+            rec = state.skills.get(s)
+            if rec is not None and rec.contradicted:
+                # The skill's model contradicts this student's answers: never drilled
+                # again under these parameters; offered last, only if nothing else is left.
+                offer(_Candidate(s, "review", _LAST_PRIORITY, 0.0))
+                continue
             st = status[s]
             eff = b.effective[s]
             if st == _MASTERED:
                 # Quick checks: most likely forgotten-or-never-known first (optimal search),
-                # growing with the time since last practice so that no skill starves.
+                # growing with the time since last practice so that no skill starves (and a
+                # mastery that rounds to 1 is still checked now and then).
                 since = state.opportunities_since(s)
                 stale = float(state.step if since is None else since)
-                offer(_Candidate(s, "review", _CHECK_PRIORITY, (1.0 - b.own[s]) * (1.0 + stale)))
+                doubt = 1.0 - b.own[s] + _REVIEW_FLOOR
+                offer(_Candidate(s, "review", _CHECK_PRIORITY, doubt * (1.0 + stale)))
                 continue
             if st == _DUE:
                 offer(_Candidate(s, "review", _PRIORITY["review"], 1.0 - b.own[s], decayed=True))
                 continue
-            rec = state.skills.get(s)
             if self._struggling(state, b, s):
-                gap = self._weakest(
-                    (
-                        p
-                        for p in self._pre[s]
-                        if status[p] != _MASTERED and b.effective[p] < self._thr[p]
-                    ),
-                    b,
-                )
+                gap = self._gap(state, b, status, s)
                 if gap is not None:
-                    while not self._unlocked(gap, status, b):
-                        deeper = self._weakest(
-                            (
-                                p
-                                for p in self._pre[gap]
-                                if status[p] != _MASTERED and b.effective[p] < self._bar[p]
-                            ),
-                            b,
-                        )
-                        if deeper is None:
-                            break
-                        gap = deeper
-                    offer(_Candidate(gap, "gap", _PRIORITY["gap"], 1.0 - b.effective[gap], s))
+                    target, recheck = gap
+                    score = 1.0 - b.effective[target]
+                    offer(_Candidate(target, "gap", _PRIORITY["gap"], score, s, recheck=recheck))
                     continue
             if not self._unlocked(s, status, b):
                 continue
@@ -335,18 +384,75 @@ class Recommender:
             kind: Kind = "frontier" if rec is None else "practice"
             offer(_Candidate(s, kind, _PRIORITY[kind], score))
 
+        if last_skill is not None and state.run >= self.settings.max_run:
+            # Enough in a row on one skill: anything else first, this one after a break.
+            tired = cands.get(last_skill)
+            if tired is not None:
+                tired.priority += _REST
         pos = graph.position
         return sorted(cands.values(), key=lambda c: (c.priority, -c.score, pos[c.skill]))
+
+    def _gap(
+        self, state: StudentState, b: Beliefs, status: Mapping[str, int], skill: str
+    ) -> tuple[str, bool] | None:
+        """Where a student struggling on `skill` goes: its weakest unmastered prerequisite
+        (further down while that one is itself locked); else, when every prerequisite is
+        rated mastered, a re-check of the least certain one not practised since this
+        wrong run began (mastery can rest on lucky guesses or a bad model); else None."""
+        gap = self._weakest(
+            (
+                p
+                for p in self._pre[skill]
+                if status[p] != _MASTERED and b.effective[p] < self._thr[p]
+            ),
+            b,
+        )
+        if gap is not None:
+            while not self._unlocked(gap, status, b):
+                deeper = self._weakest(
+                    (
+                        p
+                        for p in self._pre[gap]
+                        if status[p] != _MASTERED and b.effective[p] < self._bar[p]
+                    ),
+                    b,
+                )
+                if deeper is None:
+                    break
+                gap = deeper
+            return gap, False
+        rec = state.skills.get(skill)
+        st = self.settings
+        if rec is None or not rec.fail_steps:
+            return None
+        if len(rec.fail_steps) < st.recheck_streak and rec.attempts < st.wheel_spin_attempts:
+            return None  # a few misses while learning are expected; keep practising
+        began = rec.fail_steps[0]
+        unchecked = [
+            p
+            for p in self._pre[skill]
+            if state.last_step(p) < began and not self._is_contradicted(state, p)
+        ]
+        weakest = self._weakest(unchecked, b)
+        return (weakest, True) if weakest is not None else None
+
+    @staticmethod
+    def _is_contradicted(state: StudentState, skill: str) -> bool:
+        rec = state.skills.get(skill)
+        return rec is not None and rec.contradicted
 
     # --- items and explanations --------------------------------------------------------
 
     def _pick_item(
         self, state: StudentState, b: Beliefs, skill: str, used: set[str], salt: int
     ) -> tuple[str | None, float]:
+        """The skill's most telling item not answered recently: the largest expected
+        information about whether the student knows it (a two-choice item says little),
+        then the predicted P(correct) nearest `target_p_correct`, then a seeded hash."""
         m = b.effective[skill]
         target = self.settings.target_p_correct
         horizon = state.step - self.settings.recent_items
-        best_key: tuple[int, int, float, int] | None = None
+        best_key: tuple[int, int, float, float, int] | None = None
         best: tuple[str | None, float] = (None, 0.0)
         seen = state.item_seen
         for (guess, slip, shift), rows in self._bands[skill]:
@@ -354,6 +460,7 @@ class Recommender:
             if shift:
                 p = 1.0 / (1.0 + math.exp(-(_logit(p) + shift)))
             distance = abs(p - target)
+            info = -round(_information(m, guess, slip), 3)
             for row in rows:
                 if row.item_id in used:
                     continue
@@ -362,6 +469,7 @@ class Recommender:
                 key = (
                     recent,
                     last if recent else 0,
+                    info,
                     distance,
                     ((row.hash ^ salt) * 0x9E3779B1) & 0xFFFFFFFF,
                 )
@@ -376,7 +484,10 @@ class Recommender:
         name = g.name(s)
         if c.kind == "gap":
             assert c.related is not None
-            reason = reasons.gap(name, g.name(c.related))
+            if c.recheck:
+                reason = reasons.recheck(name, g.name(c.related))
+            else:
+                reason = reasons.gap(name, g.name(c.related))
         elif c.kind == "return":
             assert c.related is not None
             reason = reasons.return_to(name, g.name(c.related))
@@ -393,6 +504,9 @@ class Recommender:
                 almost_there=self.settings.almost_there,
                 fail_streak=state.fail_streak(s),
             )
+        last = state.last_skill
+        if last is not None and last != s and self._is_contradicted(state, last):
+            reason = reasons.moved_on(g.name(last), reason)
         numbers = {
             "mastery": b.own[s],
             "bkt_mastery": state.mastery(s, self.params[s]),
@@ -405,5 +519,11 @@ class Recommender:
         if c.related is not None:
             numbers["related_mastery"] = b.effective[c.related]
         return Recommendation(
-            item_id=item, skill_id=s, kind=c.kind, reason=reason, numbers=numbers, related=c.related
+            item_id=item,
+            skill_id=s,
+            kind=c.kind,
+            reason=reason,
+            numbers=numbers,
+            related=c.related,
+            recheck=c.recheck,
         )

@@ -33,3 +33,15 @@ def review(skill: str, *, decayed: bool) -> str:
     if decayed:
         return f"It's been a while since {skill}, so let's do a quick review."
     return f"Quick check: show me you still know {skill}!"
+
+
+def recheck(skill: str, struggling: str) -> str:
+    return f"Let's check {skill} again: {struggling} builds on it."
+
+
+def moved_on(contradicted: str, then: str) -> str:
+    """Prefix when practice leaves a skill whose model contradicted the student's answers."""
+    return (
+        f"Your answers on {contradicted} were not moving its score, so we've told "
+        f"your teacher. {then}"
+    )

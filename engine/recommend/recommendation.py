@@ -19,6 +19,8 @@ class Recommendation:
           frontier - a new skill whose prerequisites are (probably) known;
           practice - an unlocked skill the student has started but not mastered;
           review   - a mastered skill: spaced review after forgetting, or a quick check.
+    A gap with `recheck` goes back to a prerequisite rated mastered, because the student
+    keeps failing what builds on it (mastery can rest on lucky guesses or a bad model).
     `related` is the other skill the reason names (the struggling skill for a gap, the
     filled prerequisite for a return), else None. `numbers` are the values behind the
     choice: mastery, effective_mastery, p_correct, attempts, correct, threshold.
@@ -30,3 +32,4 @@ class Recommendation:
     reason: str
     numbers: Mapping[str, float] = field(default_factory=dict)
     related: str | None = None
+    recheck: bool = False  # a gap to a prerequisite rated mastered: checked again

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
 
 def _prob(name: str, value: float, *, open_low: bool = False) -> None:
@@ -39,6 +40,20 @@ class RecommenderSettings:
     difficulty_logit_span: how far item difficulty (normalised to [-0.5, 0.5] within its
         skill) shifts the predicted P(correct), in logits, when the model has no per-item
         guess/slip for it.
+    start_model: "knowledge_space" (what a student knew on arrival, inferred over the
+        down-sets of the graph, see knowledge_space.py; used when the graph allows at most
+        `knowledge_space_cap` states) or "profile" (the one-number student shift).
+    holes / beyond: the knowledge-space model's chance that a skill inside the student's
+        down-set is unknown anyway, or one outside it known anyway.
+    max_run: at most this many answers in a row on one skill; then something else comes
+        first (another skill, a prerequisite re-check, a review) before it returns.
+    recheck_streak: after this many wrong in a row (or `wheel_spin_attempts` attempts) on
+        a skill whose prerequisites are all rated mastered, re-check the least certain one.
+    confirm_after_wrong / confirm_streak: a skill with at least `confirm_after_wrong`
+        wrong answers counts as mastered only after `confirm_streak` right in a row (a
+        slow learner's lucky guesses are not mastery).
+    guessable: an item whose guess is at least this is "guessable" (two-choice, yes/no):
+        mastery reached only on such items is confirmed on another item first.
     """
 
     mastery_threshold: float = 0.95
@@ -56,6 +71,15 @@ class RecommenderSettings:
     review_threshold: float = 0.85
     almost_there: float = 0.8
     difficulty_logit_span: float = 1.0
+    start_model: Literal["knowledge_space", "profile"] = "knowledge_space"
+    holes: float = 0.08
+    beyond: float = 0.02
+    knowledge_space_cap: int = 20_000
+    max_run: int = 10
+    recheck_streak: int = 5
+    confirm_after_wrong: int = 3
+    confirm_streak: int = 3
+    guessable: float = 0.34
 
     __hash__ = None  # type: ignore[assignment]  # the per-skill map makes it unhashable
 
@@ -69,6 +93,9 @@ class RecommenderSettings:
             "slowdown",
             "review_threshold",
             "almost_there",
+            "holes",
+            "beyond",
+            "guessable",
         ):
             _prob(name, getattr(self, name))
         _prob("mastery_threshold", self.mastery_threshold, open_low=True)
@@ -76,12 +103,29 @@ class RecommenderSettings:
         for k, v in thresholds.items():
             _prob(f"skill_thresholds[{k!r}]", v, open_low=True)
         object.__setattr__(self, "skill_thresholds", MappingProxyType(thresholds))
-        for name in ("recent_items", "struggle_streak", "struggle_attempts", "wheel_spin_attempts"):
+        for name in (
+            "recent_items",
+            "struggle_streak",
+            "struggle_attempts",
+            "wheel_spin_attempts",
+            "knowledge_space_cap",
+            "max_run",
+            "recheck_streak",
+            "confirm_after_wrong",
+            "confirm_streak",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"RecommenderSettings.{name}: must be an int >= 1, got {value!r}")
         if not math.isfinite(self.student_spread) or self.student_spread < 0:
             raise ValueError("RecommenderSettings.student_spread: must be finite and >= 0")
+        if self.start_model not in ("knowledge_space", "profile"):
+            raise ValueError(
+                "RecommenderSettings.start_model: 'knowledge_space' or 'profile', "
+                f"got {self.start_model!r}"
+            )
+        if not self.beyond < 1.0 - self.holes:
+            raise ValueError("RecommenderSettings: need beyond < 1 - holes")
         if not math.isfinite(self.difficulty_logit_span) or self.difficulty_logit_span < 0:
             raise ValueError("RecommenderSettings.difficulty_logit_span: must be finite and >= 0")
 

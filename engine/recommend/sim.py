@@ -4,11 +4,21 @@ Generative model (all draws seeded; no I/O):
 
 * Classroom (one per run): for every skill, true guess ~ U(0.10, 0.30), slip ~
   U(0.05, 0.15) and base learn rate ~ U(0.10, 0.30). Items of a skill are exchangeable
-  (the item a policy picks does not change the outcome).
-* Student: a share c ~ U(lo, hi) of skills already known at the start, each skill
-  independently with probability c (so advanced skills can be known over gaps below),
-  and a learning ability a ~ LogNormal(0, sd). Populations differ only in (lo, hi) and
-  in the prerequisite factor phi below.
+  (the item a policy picks does not change the outcome), except that an item may have a
+  guess floor (`item_guess_floor`: a multiple-choice item with k choices is guessed
+  right at least 1/k of the time): its true guess is max(skill guess, floor).
+* Student: a share c ~ U(lo, hi) of skills already known at the start and a learning
+  ability a ~ LogNormal(0, sd). How the known skills lie on the graph is the
+  population's `structure`:
+  - "independent" ("Swiss cheese"): each skill known independently with probability c,
+    so advanced skills can be known over gaps below;
+  - "graph" (knowledge consistent with the prerequisite graph, as students who came
+    through the curriculum have it): the student's own learning order is a topological
+    order of the graph that strays from the curriculum order by Normal(0, order_noise)
+    positions (Kahn's algorithm on noisy curriculum positions); the first round(c * n)
+    skills of it are known, so everything below a known skill is known; then each known
+    skill is a hole (unknown after all) with probability `holes`.
+  Populations differ in (lo, hi), structure, holes and the prerequisite factor phi.
 * One attempt on skill s: if s is known the answer is correct with prob. 1 - slip(s),
   else with prob. guess(s). If s was unknown it then becomes known with probability
   min(1, a * learn(s) * phi ** u), u = number of direct prerequisites of s not known at
@@ -41,8 +51,9 @@ the cap; `attempts` counts answers until then (the cap if never).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,15 +74,23 @@ class TrueSkill:
     slip: float
 
 
+Structure = Literal["independent", "graph"]
+
+
 @dataclass(frozen=True, slots=True)
 class Population:
-    """Who the students are: starting share of known skills and how much prerequisites gate."""
+    """Who the students are: starting share of known skills, how it lies on the graph
+    (`structure`, `holes`, `order_noise`, see the module docstring) and how much missing
+    prerequisites slow learning (`prerequisite_factor`)."""
 
     name: str
     known_low: float
     known_high: float
     prerequisite_factor: float
     ability_sd: float = 0.25
+    structure: Structure = "independent"
+    holes: float = 0.0
+    order_noise: float = 3.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.known_low <= self.known_high <= 1.0:
@@ -80,9 +99,19 @@ class Population:
             raise ValueError(f"population {self.name!r}: prerequisite_factor must be in [0, 1]")
         if self.ability_sd < 0.0:
             raise ValueError(f"population {self.name!r}: ability_sd must be >= 0")
+        if self.structure not in ("independent", "graph"):
+            raise ValueError(
+                f"population {self.name!r}: structure must be 'independent' or 'graph', "
+                f"got {self.structure!r}"
+            )
+        if not 0.0 <= self.holes <= 1.0:
+            raise ValueError(f"population {self.name!r}: holes must be in [0, 1]")
+        if not self.order_noise >= 0.0:
+            raise ValueError(f"population {self.name!r}: order_noise must be >= 0")
 
     @property
     def mean_known(self) -> float:
+        """Mean starting share of known skills (before holes)."""
         return 0.5 * (self.known_low + self.known_high)
 
 
@@ -92,16 +121,31 @@ POPULATIONS: tuple[Population, ...] = (
     Population("weak_prerequisites", known_low=0.0, known_high=0.1, prerequisite_factor=0.9),
 )
 
+# Students whose knowledge follows the prerequisite graph, with a few holes: what a school
+# running the curriculum mostly sees (the service benchmark's populations, with novices).
+GRAPH_POPULATIONS: tuple[Population, ...] = (
+    Population("graph_half", 0.35, 0.65, prerequisite_factor=0.2, structure="graph", holes=0.08),
+    Population("graph_most", 0.75, 0.95, prerequisite_factor=0.2, structure="graph", holes=0.08),
+    Population("novices", known_low=0.0, known_high=0.1, prerequisite_factor=0.2),
+)
+
 
 @dataclass(frozen=True)
 class Classroom:
-    """A skill graph with the true per-skill parameters of its students."""
+    """A skill graph with the true per-skill parameters of its students, and the items
+    whose true guess is raised by a floor (multiple choice)."""
 
     graph: SkillGraph
     truth: dict[str, TrueSkill]
+    item_guess_floor: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def draw(cls, graph: SkillGraph, rng: np.random.Generator) -> Classroom:
+    def draw(
+        cls,
+        graph: SkillGraph,
+        rng: np.random.Generator,
+        item_guess_floor: Mapping[str, float] | None = None,
+    ) -> Classroom:
         truth = {
             s: TrueSkill(
                 learn=float(rng.uniform(0.10, 0.30)),
@@ -110,7 +154,14 @@ class Classroom:
             )
             for s in graph.skills
         }
-        return cls(graph=graph, truth=truth)
+        return cls(graph=graph, truth=truth, item_guess_floor=dict(item_guess_floor or {}))
+
+    def guess(self, skill: str, item: str | None) -> float:
+        """True P(correct | unknown) on this item of the skill."""
+        g = self.truth[skill].guess
+        if item is None:
+            return g
+        return max(g, self.item_guess_floor.get(item, 0.0))
 
     def tutor_params(self, population: Population) -> dict[str, SkillParams]:
         """True guess/slip/learn, prior = this population's mean share (an oracle on who)."""
@@ -128,6 +179,43 @@ class Classroom:
         }
 
 
+def starting_shares(
+    classroom: Classroom, populations: Sequence[Population], students: int, seed: int
+) -> dict[str, float]:
+    """Per skill, the share of an equal mixture of `populations` that knows it on arrival
+    (Monte Carlo over `students` draws, seeded)."""
+    rng = np.random.default_rng(seed)
+    graph = classroom.graph
+    counts = np.zeros(len(graph.skills))
+    for i in range(students):
+        counts += draw_student(classroom, populations[i % len(populations)], rng, 1).known
+    return dict(zip(graph.skills, (counts / max(students, 1)).tolist(), strict=True))
+
+
+def generating_params(
+    classroom: Classroom, populations: Sequence[Population], students: int = 4000, seed: int = 0
+) -> dict[str, SkillParams]:
+    """The BKT parameters that generate the classroom's answers, as well as BKT can say it:
+    true guess/slip/learn (learn with every prerequisite known), item guess floors, and the
+    mixture's starting share as the prior."""
+    shares = starting_shares(classroom, populations, students, seed)
+    out = {}
+    for s, t in classroom.truth.items():
+        floors = {
+            it.item_id: classroom.item_guess_floor[it.item_id]
+            for it in classroom.graph.items(s)
+            if classroom.item_guess_floor.get(it.item_id, 0.0) > t.guess
+        }
+        out[s] = SkillParams(
+            prior=min(max(shares[s], 0.01), 0.99),
+            learn=t.learn,
+            guess=t.guess,
+            slip=t.slip,
+            item_guess=floors,
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Student:
     known: NDArray[np.bool_]  # starting state, indexed like graph.skills
@@ -141,7 +229,10 @@ def draw_student(
 ) -> Student:
     n = len(classroom.graph.skills)
     share = rng.uniform(population.known_low, population.known_high)
-    known = rng.random(n) < share
+    if population.structure == "independent":
+        known = rng.random(n) < share
+    else:
+        known = _graph_consistent(classroom.graph, population, share, rng)
     ability = float(np.exp(rng.normal(0.0, population.ability_sd)))
     return Student(
         known=known,
@@ -149,6 +240,31 @@ def draw_student(
         answer_u=rng.random((n, cap)),
         learn_u=rng.random((n, cap)),
     )
+
+
+def _graph_consistent(
+    graph: SkillGraph, population: Population, share: float, rng: np.random.Generator
+) -> NDArray[np.bool_]:
+    """The first round(share * n) skills of a noisy topological order, minus holes."""
+    n = len(graph.skills)
+    index = {s: i for i, s in enumerate(graph.skills)}
+    key = np.arange(n, dtype=np.float64) + population.order_noise * rng.normal(size=n)
+    pending = {s: len(graph.prerequisites(s)) for s in graph.skills}
+    ready = [s for s in graph.skills if pending[s] == 0]
+    order: list[str] = []
+    while ready:
+        s = min(ready, key=lambda x: key[index[x]])
+        ready.remove(s)
+        order.append(s)
+        for d in graph.dependents(s):
+            pending[d] -= 1
+            if pending[d] == 0:
+                ready.append(d)
+    known = np.zeros(n, dtype=np.bool_)
+    for s in order[: round(share * n)]:
+        known[index[s]] = True
+    holes = rng.random(n) < population.holes
+    return known & ~holes
 
 
 CALIBRATION_ANSWERS_PER_SKILL = 8
@@ -246,6 +362,47 @@ def fit_tutor_model(
     return TutorModel(params, fit_shift(graph.skills, params, states))
 
 
+class Learner:
+    """One simulated student answering items one at a time (the service benchmark's and the
+    demo's students): the same generative step as `run_episode`, item by item, for code that
+    drives a real service instead of a policy object."""
+
+    def __init__(self, classroom: Classroom, population: Population, student: Student) -> None:
+        graph = classroom.graph
+        self.classroom = classroom
+        self.population = population
+        self.student = student
+        self.index = {s: i for i, s in enumerate(graph.skills)}
+        self.known = [bool(k) for k in student.known]
+        self.known_at_start = tuple(self.known)
+        self.tries = [0] * len(graph.skills)
+        self._pre = [[self.index[p] for p in graph.prerequisites(s)] for s in graph.skills]
+
+    def knows(self, skill: str) -> bool:
+        return self.known[self.index[skill]]
+
+    def missing(self, skills: Iterable[str]) -> list[str]:
+        """The skills (of `skills`) not known yet."""
+        return [s for s in skills if not self.known[self.index[s]]]
+
+    def answer(self, skill: str, item: str | None) -> bool:
+        """Answer one item of `skill` (correct or not), then maybe learn the skill."""
+        i = self.index[skill]
+        k = self.tries[i]
+        if k >= self.student.answer_u.shape[1]:
+            raise ValueError(f"student has no more draws for skill {skill!r} (cap {k})")
+        self.tries[i] = k + 1
+        truth = self.classroom.truth[skill]
+        if self.known[i]:
+            return bool(self.student.answer_u[i, k] < 1.0 - truth.slip)
+        correct = bool(self.student.answer_u[i, k] < self.classroom.guess(skill, item))
+        gaps = sum(1 for j in self._pre[i] if not self.known[j])
+        rate = self.student.ability * truth.learn * self.population.prerequisite_factor**gaps
+        if self.student.learn_u[i, k] < rate:
+            self.known[i] = True
+        return correct
+
+
 class TrueState:
     """The hidden truth during an episode. Only the oracle policy may read it."""
 
@@ -306,7 +463,7 @@ def run_episode(
             over += 1
             correct = answer_u[i, k] < 1.0 - ts.slip
         else:
-            correct = answer_u[i, k] < ts.guess
+            correct = answer_u[i, k] < classroom.guess(skill, item)
             gaps = sum(1 for j in pre[i] if not known[j])
             if learn_u[i, k] < ability * ts.learn * phi**gaps:
                 known[i] = True

@@ -31,6 +31,7 @@ from engine.params import SkillParams
 from engine.trace import Belief, Update, update
 
 FAIL_HISTORY = 32  # failure steps kept per skill; streaks longer than this count as this
+CONTRADICTION_RUN = 3  # like answers in a row that must move mastery their way
 
 
 @dataclass(slots=True)
@@ -49,6 +50,16 @@ class SkillRecord:
     # and the same two given unknown at start; scaled so the larger start sums to 1.
     paths: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 1.0)
     unknown: float | None = None
+    run_start: float = 0.0  # mastery just before the current run of right (or wrong) answers
+    # The runtime self-check: CONTRADICTION_RUN right answers in a row did not raise mastery
+    # (from below 0.99), or as many wrong ones did not lower it (from 0.5 or more). The
+    # skill's parameters then contradict this student's evidence; it stays set until a
+    # replay under other parameters.
+    contradicted: bool = False
+    # The lowest guess among the items answered right in the current right run (1.0 when
+    # the run is empty): a run made only of guessable items (yes/no, two choices) is
+    # weaker evidence than its BKT update shows when the skill's guess is misjudged.
+    streak_min_guess: float = 1.0
 
 
 def _decay_paths(
@@ -92,6 +103,7 @@ class StudentState:
     student_class: str | None = None
     step: int = 0  # answers recorded so far; the clock for recency and decay
     last_skill: str | None = None  # skill of the most recent answer
+    run: int = 0  # answers in a row on last_skill
     skills: dict[str, SkillRecord] = field(default_factory=dict)
     item_seen: dict[str, int] = field(default_factory=dict)  # item -> step last answered
 
@@ -100,7 +112,8 @@ class StudentState:
     ) -> Update:
         """Observe one answer: decay the skill to now, then the O(1) BKT update."""
         rec = self.skills.get(skill_id)
-        up = update(params, self.belief(skill_id, params), bool(correct), item_id)
+        belief = self.belief(skill_id, params)
+        up = update(params, belief, bool(correct), item_id)
         if rec is None:
             rec = SkillRecord(mastery=up.mastery, last_step=self.step)
             self.skills[skill_id] = rec
@@ -121,16 +134,35 @@ class StudentState:
         rec.last_step = self.step
         rec.attempts += 1
         if correct:
+            if rec.correct_streak == 0:
+                rec.run_start = belief.known
+                rec.streak_min_guess = 1.0
+            rec.streak_min_guess = min(rec.streak_min_guess, params.guess_for(item_id))
             rec.correct += 1
             rec.correct_streak += 1
             rec.fail_steps.clear()
+            if (
+                rec.correct_streak >= CONTRADICTION_RUN
+                and rec.run_start < 0.99
+                and up.mastery <= rec.run_start + 1e-3
+            ):
+                rec.contradicted = True
         else:
+            if not rec.fail_steps:
+                rec.run_start = belief.known
             rec.correct_streak = 0
             rec.fail_steps.append(self.step)
             if len(rec.fail_steps) > FAIL_HISTORY:
                 del rec.fail_steps[0]
+            if (
+                len(rec.fail_steps) >= CONTRADICTION_RUN
+                and rec.run_start >= 0.5
+                and up.mastery >= rec.run_start - 1e-3
+            ):
+                rec.contradicted = True
         if item_id is not None:
             self.item_seen[item_id] = self.step
+        self.run = self.run + 1 if skill_id == self.last_skill else 1
         self.last_skill = skill_id
         self.step += 1
         return up
@@ -223,6 +255,7 @@ class StudentState:
             "student_class": self.student_class,
             "step": self.step,
             "last_skill": self.last_skill,
+            "run": self.run,
             "skills": {
                 s: {
                     "mastery": r.mastery,
@@ -233,6 +266,9 @@ class StudentState:
                     "fail_steps": list(r.fail_steps),
                     "paths": list(r.paths),
                     "unknown": r.unknown,
+                    "run_start": r.run_start,
+                    "contradicted": r.contradicted,
+                    "streak_min_guess": r.streak_min_guess,
                 }
                 for s, r in self.skills.items()
             },
@@ -252,6 +288,9 @@ class StudentState:
                     fail_steps=[int(x) for x in r["fail_steps"]],
                     paths=_four(r["paths"]),
                     unknown=None if r.get("unknown") is None else float(r["unknown"]),
+                    run_start=float(r.get("run_start", 0.0)),
+                    contradicted=bool(r.get("contradicted", False)),
+                    streak_min_guess=float(r.get("streak_min_guess", 1.0)),
                 )
                 for s, r in data["skills"].items()
             }
@@ -259,6 +298,7 @@ class StudentState:
                 student_class=data.get("student_class"),
                 step=int(data["step"]),
                 last_skill=data.get("last_skill"),
+                run=int(data.get("run", 0)),
                 skills=skills,
                 item_seen={str(k): int(v) for k, v in data["item_seen"].items()},
             )

@@ -20,12 +20,13 @@ from tests.utils.curriculum import RIGHT, WRONG
 from tests.utils.db import make_test_settings
 from tests.utils.queries import derived_state
 
+STUDENTS = 9  # above the service fit's minimum (engine.fit.SERVICE_MIN_STUDENTS)
 ITEMS = ["eq1", "eq2", "eq3", "ad1", "ad2", "ad3", "mu1", "mu2", "mu3"]
 
 
 def _history(client: TestClient, session: Session, runtime: Runtime, seed: int) -> None:
     rng = random.Random(seed)
-    for _ in range(6):
+    for _ in range(STUDENTS):
         headers = f.login(client, f.make_user(session, runtime, Role.student).username)
         p = rng.uniform(0.3, 0.9)
         for item in ITEMS * 3:
@@ -55,7 +56,7 @@ def test_fit_job_end_to_end(
     assert started.status_code == 202
     job = _poll(client, designer, started.json()["id"])
     assert job["status"] == "succeeded", job["error"]
-    assert job["progress"] == 1.0 and job["n_responses"] == 6 * 27 + 6 * 3  # ad3: two skills
+    assert job["progress"] == 1.0 and job["n_responses"] == STUDENTS * (27 + 3)  # ad3: two skills
     comparison = job["comparison"]
     assert isinstance(comparison, list)
     assert [c["skill"] for c in comparison] == ["add", "equiv", "mul"]
@@ -67,7 +68,7 @@ def test_fit_job_end_to_end(
     before = derived_state(engine)
     activated = client.post(f"/api/fits/{job['id']}/activate", headers=designer)
     assert activated.status_code == 200
-    assert activated.json()["responses"] == 6 * 27
+    assert activated.json()["responses"] == STUDENTS * 27
     after = derived_state(engine)
     assert after != before
     replay(session, runtime.cache)
@@ -96,7 +97,9 @@ def test_fit_runs_in_a_background_thread_on_a_file_database(tmp_path: Path, seed
             assert started.json()["status"] == "queued"
             job = _poll(client, designer, started.json()["id"])
             assert job["status"] == "succeeded"
-            assert job["total"] == 3 * 3 and job["done"] == job["total"]  # 3 skills x 3 starts
+            # (3 skills x 3 starts + 3 empirical-Bayes refits), twice: the fit, and the
+            # gate's refit without the newest answers
+            assert job["total"] == 2 * (3 * 3 + 3) and job["done"] == job["total"]
     finally:
         runtime.jobs.shutdown()
         runtime.engine.dispose()

@@ -4,7 +4,7 @@ from tests.engine.recommend.graphs import chain, params_for
 
 def recommender(implication: float) -> Recommender:
     g = chain()
-    config = RecommenderSettings(student_spread=0.0, implication=implication)
+    config = RecommenderSettings(start_model="profile", student_spread=0.0, implication=implication)
     return Recommender(g, params_for(g), config)
 
 
@@ -26,7 +26,9 @@ def test_learning_a_dependent_in_practice_supports_its_prerequisite() -> None:
 def test_a_skill_known_on_arrival_lends_no_support() -> None:
     g = chain()
     params = params_for(g, prior=0.95)  # C almost surely known before any answer
-    r = Recommender(g, params, RecommenderSettings(student_spread=0.0, implication=1.0))
+    r = Recommender(
+        g, params, RecommenderSettings(start_model="profile", student_spread=0.0, implication=1.0)
+    )
     state = StudentState()
     for _ in range(4):
         r.observe(state, "C0", True)
@@ -36,7 +38,9 @@ def test_a_skill_known_on_arrival_lends_no_support() -> None:
 
 def test_repeated_failure_raises_suspicion_of_the_weakest_prerequisite_only() -> None:
     g = chain()
-    r = Recommender(g, params_for(g), RecommenderSettings(student_spread=0.0))
+    r = Recommender(
+        g, params_for(g), RecommenderSettings(start_model="profile", student_spread=0.0)
+    )
     state = StudentState()
     for item in ["A0", "A1", "A2", "B0", "B1"]:
         r.observe(state, item, True)

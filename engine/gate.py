@@ -1,0 +1,189 @@
+"""Should a new parameter set replace the one being served? The activation gate.
+
+A set fitted on a school's first few hundred answers can be degenerate (a right
+answer lowering mastery) or simply predict worse than what runs now. The gate
+refuses a set when
+
+* any skill is degenerate or pinned (`engine.report.degenerate_skills`: guess >=
+  1 - slip, guess > 0.5, slip > 0.5, learn or prior at a bound), or
+* it predicts the school's own most recent answers worse than the current set:
+  a time split of the log (the newest `test_share` of responses, by log order),
+  both sets scored on exactly the same rows, each student's earlier answers
+  traced as history but not scored. Log-loss (a proper score) may not rise;
+  AUC may not fall by more than `auc_tolerance` (on a few hundred rows AUC moves
+  by about 0.01 between equally good sets).
+
+The caller supplies the candidate already refitted on the older part when the
+set came from a fit (so the newest answers are truly unseen); an uploaded set is
+scored as it is. Pure functions: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.bounds import Bounds
+from engine.metrics import Metrics, compute_by_group, compute_scored
+from engine.params import ModelParams
+from engine.predict import predict
+from engine.report import degenerate_skills
+from engine.responses import Responses
+
+TEST_SHARE = 0.2
+MIN_TEST_ROWS = 30  # fewer newest answers than this say too little: the comparison is skipped
+AUC_TOLERANCE = 0.01
+LOG_LOSS_TOLERANCE = 0.0
+
+
+def newest_mask(responses: Responses, share: float = TEST_SHARE) -> NDArray[np.bool_]:
+    """True on the newest `share` of responses by log order (`Responses.row`)."""
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"share must be in (0, 1), got {share!r}")
+    n = len(responses)
+    if n == 0:
+        return np.zeros(0, dtype=np.bool_)
+    order = np.sort(np.unique(responses.row))
+    k = max(1, math.ceil(share * order.size))
+    cutoff = order[order.size - k]
+    return np.asarray(responses.row >= cutoff)
+
+
+def older_part(responses: Responses, newest: NDArray[np.bool_]) -> Responses | None:
+    """The responses before the split (what the candidate is refitted on); None if empty."""
+    keep = ~newest
+    return responses.take(keep) if bool(keep.any()) else None
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Both sets' metrics on the same rows (None where a metric is undefined)."""
+
+    n: int
+    candidate: Metrics
+    current: Metrics
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "candidate": _metrics_json(self.candidate),
+            "current": _metrics_json(self.current),
+        }
+
+
+def _metrics_json(m: Metrics) -> dict[str, float | None]:
+    def clean(v: float) -> float | None:
+        return None if not math.isfinite(v) else float(v)
+
+    return {"log_loss": clean(m.log_loss), "auc": clean(m.auc), "rmse": clean(m.rmse)}
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The decision and everything behind it, for the designer's page and the record."""
+
+    passed: bool
+    reasons: tuple[str, ...]
+    degenerate: Mapping[str, tuple[str, ...]]
+    overall: Scores | None
+    per_skill: Mapping[str, Scores] = field(default_factory=dict)
+    test_rows: int = 0
+    settings: Mapping[str, float] = field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "reasons": list(self.reasons),
+            "degenerate": {k: list(v) for k, v in self.degenerate.items()},
+            "overall": None if self.overall is None else self.overall.to_json_dict(),
+            "per_skill": {k: v.to_json_dict() for k, v in sorted(self.per_skill.items())},
+            "test_rows": self.test_rows,
+            "settings": dict(self.settings),
+        }
+
+
+def compare(
+    candidate: ModelParams,
+    current: ModelParams,
+    responses: Responses,
+    newest: NDArray[np.bool_],
+) -> tuple[Scores | None, dict[str, Scores]]:
+    """Score both sets on the newest rows both can predict (overall and per skill)."""
+    p_new = predict(candidate, responses)
+    p_cur = predict(current, responses)
+    rows = newest & ~np.isnan(p_new) & ~np.isnan(p_cur)
+    if not bool(rows.any()):
+        return None, {}
+    y = responses.correct[rows].astype(np.float64)
+    overall = Scores(
+        int(rows.sum()), compute_scored(y, p_new[rows]), compute_scored(y, p_cur[rows])
+    )
+    skills = responses.skill[rows]
+    new_by = compute_by_group(y, p_new[rows], skills, responses.skills)
+    cur_by = compute_by_group(y, p_cur[rows], skills, responses.skills)
+    per_skill = {s: Scores(new_by[s].n, new_by[s], cur_by[s]) for s in new_by if s in cur_by}
+    return overall, per_skill
+
+
+def evaluate(
+    candidate: ModelParams,
+    current: ModelParams,
+    responses: Responses | None,
+    newest: NDArray[np.bool_] | None = None,
+    *,
+    scored_candidate: ModelParams | None = None,
+    bounds: Bounds | None = None,
+    guess_floors: Mapping[str, float] | None = None,
+    auc_tolerance: float = AUC_TOLERANCE,
+    log_loss_tolerance: float = LOG_LOSS_TOLERANCE,
+    min_test_rows: int = MIN_TEST_ROWS,
+) -> GateResult:
+    """The gate's decision on `candidate` (the set that would be activated).
+
+    `scored_candidate` is what is scored on the newest rows (the same settings refitted
+    on the older part); default `candidate` itself. With no responses, or fewer than
+    `min_test_rows` newest ones, only the degeneracy check applies (and a reason says
+    the comparison was skipped, without refusing).
+    """
+    degenerate = degenerate_skills(candidate, bounds, guess_floors)
+    reasons = [f"skill {s!r} is degenerate: {'; '.join(r)}" for s, r in sorted(degenerate.items())]
+    settings = {
+        "auc_tolerance": auc_tolerance,
+        "log_loss_tolerance": log_loss_tolerance,
+        "min_test_rows": float(min_test_rows),
+    }
+    overall: Scores | None = None
+    per_skill: dict[str, Scores] = {}
+    test_rows = 0
+    if responses is not None and len(responses):
+        mask = newest if newest is not None else newest_mask(responses)
+        test_rows = int(mask.sum())
+        if test_rows >= min_test_rows:
+            overall, per_skill = compare(scored_candidate or candidate, current, responses, mask)
+    if overall is not None:
+        new, cur = overall.candidate, overall.current
+        if new.log_loss > cur.log_loss + log_loss_tolerance:
+            reasons.append(
+                f"predicts the newest {overall.n} answers worse than the current set: "
+                f"log-loss {new.log_loss:.4f} > {cur.log_loss:.4f}"
+            )
+        if math.isfinite(new.auc) and math.isfinite(cur.auc) and new.auc < cur.auc - auc_tolerance:
+            reasons.append(
+                f"ranks the newest {overall.n} answers worse than the current set: "
+                f"AUC {new.auc:.4f} < {cur.auc:.4f} - {auc_tolerance:g}"
+            )
+    passed = not reasons
+    return GateResult(
+        passed=passed,
+        reasons=tuple(reasons),
+        degenerate=degenerate,
+        overall=overall,
+        per_skill=per_skill,
+        test_rows=test_rows,
+        settings=settings,
+    )
