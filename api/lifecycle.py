@@ -59,7 +59,26 @@ def exit_with_parent(parent_pid: int) -> None:
 
 
 def watch_parent_from_env() -> None:
-    """In a worker started by `pathways serve --workers`, follow the parent (see above)."""
+    """In a worker started by `pathways serve --workers`, follow the parent (see above).
+
+    Only a process whose parent is the one named follows it: the variable may also
+    reach processes started otherwise (e.g. a test run that invoked `serve`). If the
+    named process is gone already, the worker was orphaned before it got here."""
     value = os.environ.get(PARENT_ENV, "")
-    if value.isdigit() and int(value) != os.getpid():
-        exit_with_parent(int(value))
+    if not value.isdigit() or int(value) == os.getpid():
+        return
+    parent = int(value)
+    if os.getppid() == parent:
+        exit_with_parent(parent)
+    elif not _alive(parent):
+        _stop(f"its parent process {parent} is gone")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

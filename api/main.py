@@ -19,6 +19,7 @@ from api import storage
 from api.error_responses import ERROR_RESPONSES, error_content, validation_content
 from api.lifecycle import watch_parent_from_env
 from api.middleware import install_middleware
+from api.overload import ShedLoad
 from api.pages.setup import error_page, install_pages
 from api.routes import (
     auth,
@@ -71,6 +72,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.add_middleware(RejectNulInUrl)
+    app.add_middleware(ShedLoad, limit=settings.max_concurrent_requests)  # bounded queue
     install_middleware(app, settings)  # security headers, request ids, body limits
     for router in API_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)  # every error reply documented

@@ -140,6 +140,16 @@ class Settings(BaseSettings):
             "busy request thread, stretching the lock for every other writer."
         ),
     )
+    max_concurrent_requests: int = Field(
+        default=64,
+        ge=0,
+        le=100_000,
+        description=(
+            "Requests in flight per server process before more get a quick 503 with "
+            "Retry-After instead of queueing without bound (0: no bound; /api/health "
+            "and static files are not counted)."
+        ),
+    )
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=64)
     demo_password: str | None = None

@@ -215,6 +215,9 @@ class PhaseResult:
     latency_ms: dict[str, float]
     errors: int
     error_samples: list[str]
+    served: int  # replies that were not shed
+    shed: int  # 503 + Retry-After replies (the client waited and sent the same request)
+    shed_share: float  # shed / (shed + served)
     unrecorded: int
     server_cpu_ms_per_loop: float
     db_cpu_ms_per_loop: float
@@ -261,6 +264,7 @@ def run_clients(
     requests = sum(o.requests for o in outcomes)
     wall = phase.warmup + phase.seconds
     per_loop = 1000.0 / max(1, sum(len(o.acked) for o in outcomes))  # CPU over the whole phase
+    served, shed = sum(o.served for o in outcomes), sum(o.shed for o in outcomes)
     result = PhaseResult(
         kind=phase.kind,
         mode=mode,
@@ -272,6 +276,9 @@ def run_clients(
         latency_ms=_percentiles([x for o in outcomes for x in o.latencies_ms]),
         errors=sum(o.errors for o in outcomes),
         error_samples=[e for o in outcomes for e in o.error_samples][:5],
+        served=served,
+        shed=shed,
+        shed_share=round(shed / max(1, shed + served), 4),
         unrecorded=sum(o.unrecorded for o in outcomes),
         server_cpu_ms_per_loop=round((cpu1[0] - cpu0[0]) * per_loop, 2),
         db_cpu_ms_per_loop=round((cpu1[1] - cpu0[1]) * per_loop, 2),
@@ -468,14 +475,15 @@ def table(run: dict[str, Any]) -> str:
     lines = [
         f"== {run['database']} ==",
         f"{'phase':<22} {'loops/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>6} {'srv ms/loop':>11} {'db ms/loop':>10} {'cli ms/loop':>11}",
+        f"{'errors':>6} {'shed %':>6} {'srv ms/loop':>11} {'db ms/loop':>10} {'cli ms/loop':>11}",
     ]
     for name, r in rows:
         lat = r["latency_ms"]
         lines.append(
             f"{name:<22} {r['loops_per_s']:>8.1f} {lat.get('p50', 0):>8.1f} "
             f"{lat.get('p95', 0):>8.1f} {lat.get('p99', 0):>8.1f} {r['errors']:>6} "
-            f"{r['server_cpu_ms_per_loop']:>11.2f} {r['db_cpu_ms_per_loop']:>10.2f} "
+            f"{100 * r['shed_share']:>6.1f} {r['server_cpu_ms_per_loop']:>11.2f} "
+            f"{r['db_cpu_ms_per_loop']:>10.2f} "
             f"{r['client_cpu_ms_per_loop']:>11.2f}"
         )
     v = run["verification"]

@@ -12,6 +12,12 @@ loop in flight when the window closes still completes and is acknowledged; every
 write the server acknowledged is returned for the lost/duplicate check.
 Throughput counts loops that *finished* inside the window; latency is recorded
 for loops that started and finished inside it.
+
+A busy server sheds load with 503 and Retry-After (api.overload): the student waits
+that long (plus a little jitter) and sends the same request again - for an answer the
+same body, so the same idempotency key. Each 503 is counted as shed; a loop's latency
+is that of the attempt that was served (the wait is reported as shed, not hidden in
+the latency).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Literal
 Kind = Literal["service", "bare"]
 MAX_ERROR_SAMPLES = 5
 CORRECT_RATE = 0.7  # share of answers a simulated student gets right
+MAX_SHED_RETRIES = 50  # a request refused this often in a row counts as an error
 
 
 class HttpError(Exception):
@@ -42,6 +49,7 @@ class Connection:
         self.host, self.port = host, port
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self.retry_after: float | None = None  # the last reply's Retry-After, seconds
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -67,10 +75,13 @@ class Connection:
             lines = raw.split(b"\r\n")
             status = int(lines[0].split(b" ", 2)[1])
             length, chunked, close = 0, False, False
+            self.retry_after = None
             for line in lines[1:]:
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
-                if name == b"content-length":
+                if name == b"retry-after":
+                    self.retry_after = float(value.strip() or 1)
+                elif name == b"content-length":
                     length = int(value)
                 elif name == b"transfer-encoding":
                     chunked = b"chunked" in value.lower()
@@ -135,6 +146,8 @@ class Outcome:
     requests: int = 0
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
+    shed: int = 0  # 503 replies (busy: Retry-After), each followed by a resend
+    served: int = 0  # replies that were not shed
     unrecorded: int = 0  # answers the service could not read (not logged)
     acked: list[tuple[int, str, int]] = field(default_factory=list)  # (user, key, row id)
     cpu_s: float = 0.0
@@ -212,7 +225,7 @@ async def _service_student(
     auth = f"Authorization: Bearer {student.token}\r\n"
     _, end = phase.window
     try:
-        current = await _next_item(conn, auth, outcome)
+        current = await _next_item(conn, auth, outcome, rng)
         first = True
         while current is not None:
             await _think(phase, rng, first)
@@ -228,12 +241,12 @@ async def _service_student(
                     "idempotency_key": key,
                 }
             ).encode()
-            began, t0 = time.time(), time.perf_counter()
-            status, data = await conn.request("POST", "/api/practice/answers", auth, body)
-            outcome.requests += 1
+            began, t0, status, data = await _send(
+                conn, "POST", "/api/practice/answers", auth, body, outcome, rng
+            )
             if status != 200:
                 outcome.error(f"answer {status}: {data[:200]!r}")
-                current = await _next_item(conn, auth, outcome)
+                current = await _next_item(conn, auth, outcome, rng)
                 continue
             reply = json.loads(data)
             if reply.get("recorded"):
@@ -244,7 +257,7 @@ async def _service_student(
             if phase.follow_reply and offered is not None:
                 current = str(offered["item"]["id"])
             else:
-                current = await _next_item(conn, auth, outcome)
+                current = await _next_item(conn, auth, outcome, rng)
             _count(outcome, phase, began, time.perf_counter() - t0)
     except HttpError as exc:
         outcome.error(str(exc))
@@ -252,9 +265,35 @@ async def _service_student(
         conn.close()
 
 
-async def _next_item(conn: Connection, auth: str, outcome: Outcome) -> str | None:
-    status, data = await conn.request("GET", "/api/practice/next", auth)
-    outcome.requests += 1
+async def _send(
+    conn: Connection,
+    method: str,
+    path: str,
+    headers: str,
+    body: bytes | None,
+    outcome: Outcome,
+    rng: random.Random,
+) -> tuple[float, float, int, bytes]:
+    """(wall start, perf start, status, body) of the attempt that was not shed: a 503
+    is answered by waiting Retry-After (+ jitter) and sending the same request again."""
+    for _ in range(MAX_SHED_RETRIES):
+        began, t0 = time.time(), time.perf_counter()
+        status, data = await conn.request(method, path, headers, body)
+        outcome.requests += 1
+        if status != 503 or conn.retry_after is None:
+            outcome.served += 1
+            return began, t0, status, data
+        outcome.shed += 1
+        await asyncio.sleep(conn.retry_after * (1.0 + 0.5 * rng.random()))
+    return began, t0, status, data
+
+
+async def _next_item(
+    conn: Connection, auth: str, outcome: Outcome, rng: random.Random | None = None
+) -> str | None:
+    _, _, status, data = await _send(
+        conn, "GET", "/api/practice/next", auth, None, outcome, rng or random.Random()
+    )
     if status != 200:
         outcome.error(f"next {status}: {data[:200]!r}")
         return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from api import paging
 from api.deps import AdminUser, CurrentUser, DbId, RuntimeDep, SessionDep, TeacherUser
 from api.services import classes, heatmap, users
 from models.classes import (
@@ -19,10 +20,20 @@ from models.heatmap import Heatmap
 router = APIRouter(prefix="/api/classes", tags=["classes"])
 
 
-@router.get("", response_model=list[ClassroomPublic])
-def list_classes(session: SessionDep, user: CurrentUser) -> list[ClassroomPublic]:
-    """Classes you teach (admin: all; student: the ones you are in)."""
-    return classes.list_classes(session, user)
+@router.get("", response_model=list[ClassroomPublic], responses=paging.PAGED_RESPONSES)
+def list_classes(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    offset: paging.Offset = 0,
+) -> list[ClassroomPublic]:
+    """Classes you teach (admin: all; student: the ones you are in), one page by name;
+    the total is in `X-Total-Count`."""
+    rows, total = paging.page(session, classes.classes_query(user), limit, offset)
+    paging.set_headers(request, response, total, limit, offset, len(rows))
+    return classes.public_classes(session, rows)
 
 
 @router.post("", response_model=ClassroomPublic, status_code=status.HTTP_201_CREATED)
@@ -37,9 +48,25 @@ def get_class(class_id: DbId, session: SessionDep, user: CurrentUser) -> Classro
     return classes.get_class(session, user, class_id)
 
 
-@router.get("/{class_id}/students", response_model=list[EnrolmentPublic])
-def class_students(class_id: DbId, session: SessionDep, user: CurrentUser) -> list[EnrolmentPublic]:
-    return classes.class_students(session, user, class_id)
+@router.get(
+    "/{class_id}/students",
+    response_model=list[EnrolmentPublic],
+    responses=paging.PAGED_RESPONSES,
+)
+def class_students(
+    class_id: DbId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    offset: paging.Offset = 0,
+) -> list[EnrolmentPublic]:
+    """One page of the class's students by username; the total is in `X-Total-Count`."""
+    total = classes.count_class_students(session, user, class_id)
+    rows = classes.class_students(session, user, class_id, limit, offset)
+    paging.set_headers(request, response, total, limit, offset, len(rows))
+    return rows
 
 
 @router.post("/{class_id}/teachers/{teacher_id}", status_code=status.HTTP_204_NO_CONTENT)

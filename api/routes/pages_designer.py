@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import col, select
 
+from api import paging
 from api.deps import RuntimeDep, SessionDep
 from api.pages.item_form import (
     DIFFICULTIES,
@@ -30,7 +33,10 @@ from api.pages.skill_map import designer_graph
 from api.pages.templating import render
 from api.services import content_import, fits, item_stats, items, params
 from api.services.errors import Conflict, Invalid
+from models.content import Item, Skill, Unit
 from models.fit_jobs import FitJobPublic, FitOptions, FitStatus
+from models.params import ParamSet
+from models.responses import ResponseLog
 
 router = APIRouter(prefix="/designer", route_class=PageRoute, include_in_schema=False)
 
@@ -41,6 +47,43 @@ PARAM_NAMES = ("prior", "learn", "guess", "slip", "forget")
 
 async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
+def _skill_names(session: Any) -> dict[str, str]:
+    """The curriculum's skills in curriculum order (unit, then position), id -> name."""
+    units = {
+        u: i
+        for i, u in enumerate(
+            session.execute(
+                select(Unit.id).where(col(Unit.retired).is_(False)).order_by(col(Unit.position))
+            ).scalars()
+        )
+    }
+    found = session.execute(
+        select(Skill.id, Skill.name, Skill.unit_id, Skill.position).where(
+            col(Skill.retired).is_(False)
+        )
+    ).all()
+    found.sort(key=lambda s: (units.get(s.unit_id or "", len(units)), s.position, s.id))
+    return {s.id: s.name for s in found}
+
+
+def _with_flag(session: Any, query: Any, flag: str) -> Any:
+    """Only the items with this quality flag. "never attempted" is a question for the
+    log; the other flags come from statistics, which only answered items can have."""
+    answered = select(ResponseLog.item_id).where(ResponseLog.item_id == Item.id).exists()
+    if flag == "never attempted":
+        return query.where(~answered)
+    candidates = session.execute(query.where(answered).with_only_columns(Item.id)).scalars()
+    hits = [
+        i
+        for i in candidates
+        if (flags := item_stats.item_stats(session, i).flags)
+        and (flag == "flagged" or flag in flags)
+    ]
+    if flag == "flagged":  # never attempted is a flag too
+        return query.where(col(Item.id).in_(hits) | ~answered)
+    return query.where(col(Item.id).in_(hits))
 
 
 @router.get("", response_class=HTMLResponse)
@@ -54,25 +97,21 @@ def item_bank(
     retired: Annotated[bool, Query()] = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    snap = runtime.cache.get(session)
-    skill = skill if skill in snap.skill_names else None
+    names = _skill_names(session)  # not the snapshot: a huge bank would rebuild it here
+    skill = skill if skill in names else None
     flag = flag if flag in FLAG_FILTERS else None
-    listed = items.list_items(session, skill, include_retired=retired)
-    rows = []
-    if flag:  # the flags come from the statistics, so every listed item needs them
-        for row in listed:
-            stats = item_stats.item_stats(session, row.id)
-            if stats.flags if flag == "flagged" else flag in stats.flags:
-                rows.append({"item": items.to_public(row), "stats": stats})
-        total = len(rows)
-        rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    else:
-        total = len(listed)
-        for row in listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
-            rows.append(
-                {"item": items.to_public(row), "stats": item_stats.item_stats(session, row.id)}
-            )
+    # One page read from the database, statistics for its rows only (api.paging).
+    query = items.items_query(skill, include_retired=retired)
+    if flag:
+        query = _with_flag(session, query, flag)
+    total = paging.count(session, query)
     pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    listed = session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars()
+    rows = [
+        {"item": items.to_public(row), "stats": item_stats.item_stats(session, row.id)}
+        for row in listed
+    ]
     return render(
         request,
         "designer/items.html",
@@ -81,13 +120,13 @@ def item_bank(
             "active": "items",
             "rows": rows,
             "total": total,
-            "page": min(page, pages),
+            "page": page,
             "pages": pages,
             "skill": skill,
             "flag": flag or "",
             "retired": retired,
-            "skills": [(s, snap.skill_names[s]) for s in snap.skills],
-            "skill_names": snap.skill_names,
+            "skills": list(names.items()),
+            "skill_names": names,
             "flag_filters": FLAG_FILTERS,
             "type_names": dict(ITEM_TYPES),
             "saved": request.query_params.get("saved"),
@@ -107,7 +146,7 @@ def _editor(
     stats: Any = None,
     status_code: int = 200,
 ) -> Response:
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     return render(
         request,
         "designer/item_form.html",
@@ -148,6 +187,11 @@ async def create_item(
     request: Request, session: SessionDep, runtime: RuntimeDep, user: DesignerPage
 ) -> Response:
     form = await _form(request)
+    return await run_in_threadpool(_create_item, request, session, runtime, form)
+
+
+def _create_item(request: Request, session: Any, runtime: Any, form: dict[str, str]) -> Response:
+    """Database work and validation (of the whole curriculum) run here, not on the loop."""
     definition = definition_from_form(form)
     try:
         created = items.create_item(session, definition)
@@ -181,6 +225,12 @@ async def save_item(
     request: Request, item_id: str, session: SessionDep, runtime: RuntimeDep, user: DesignerPage
 ) -> Response:
     form = await _form(request)
+    return await run_in_threadpool(_save_item, request, item_id, session, runtime, form)
+
+
+def _save_item(
+    request: Request, item_id: str, session: Any, runtime: Any, form: dict[str, str]
+) -> Response:
     row = items.get_item(session, item_id)
     action = form.get("action", "save")
     if action in ("retire", "restore"):
@@ -237,8 +287,14 @@ async def import_upload(
     except UnicodeDecodeError as exc:
         ctx["problem"] = f"{upload.filename} is not UTF-8 text ({exc.reason} at byte {exc.start})."
         return render(request, "designer/import.html", ctx, status_code=422)
-    try:
-        report = content_import.import_text(session, text, upload.filename, kind)  # type: ignore[arg-type]
+    try:  # checking a large file takes long: never on the event loop
+        report = await run_in_threadpool(
+            content_import.import_text,
+            session,
+            text,
+            upload.filename,
+            kind,  # type: ignore[arg-type]
+        )
     except Invalid as exc:
         detail = exc.detail if isinstance(exc.detail, dict) else {"errors": problems_of(exc.detail)}
         ctx["report"] = detail
@@ -257,7 +313,7 @@ def graph_page(
     user: DesignerPage,
     unit: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     view = designer_graph(session, snap, unit)
     return render(
         request,
@@ -266,16 +322,40 @@ def graph_page(
     )
 
 
+SETS_PAGE_SIZE = 20
+
+
+def _param_sets(session: Any, page: int = 1) -> dict[str, Any]:
+    """One page of the parameter sets, newest first, for the refit page."""
+    query = select(ParamSet).order_by(col(ParamSet.id).desc())
+    total = paging.count(session, query)
+    pages = max(1, -(-total // SETS_PAGE_SIZE))
+    page = min(page, pages)
+    rows = session.execute(
+        query.limit(SETS_PAGE_SIZE).offset((page - 1) * SETS_PAGE_SIZE)
+    ).scalars()
+    return {
+        "param_sets": [params.to_public(p) for p in rows],
+        "sets_total": total,
+        "sets_page": page,
+        "sets_pages": pages,
+    }
+
+
 @router.get("/fits", response_class=HTMLResponse)
-def fits_page(request: Request, session: SessionDep, user: DesignerPage) -> Response:
-    sets = params.list_param_sets(session)
+def fits_page(
+    request: Request,
+    session: SessionDep,
+    user: DesignerPage,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
     return render(
         request,
         "designer/fits.html",
         {
             "title": "Refit parameters",
             "active": "fits",
-            "param_sets": [params.to_public(p) for p in sets[:20]],
+            **_param_sets(session, page),
             "problem": request.query_params.get("problem"),
         },
     )
@@ -295,17 +375,16 @@ async def start_fit(
         multigs="multigs" in form,
         restarts=max(1, min(20, restarts)),
     )
-    try:
-        job = fits.create_fit_job(session, user, options)
+    try:  # a write: it may queue for the database, never on the event loop
+        job = await run_in_threadpool(fits.create_fit_job, session, user, options)
     except Conflict as exc:
-        sets = params.list_param_sets(session)
         return render(
             request,
             "designer/fits.html",
             {
                 "title": "Refit parameters",
                 "active": "fits",
-                "param_sets": [params.to_public(p) for p in sets[:20]],
+                **_param_sets(session),
                 "problem": str(exc.detail),
             },
             status_code=409,

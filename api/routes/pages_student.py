@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -98,7 +99,7 @@ def whats_next(
     user: StudentPage,
     goal: GoalQuery = None,
 ) -> Response:
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     goal = _goal_ok(snap, goal)
     nxt = practice.next_items(session, runtime, _sid(user), goal)
     mastery = _mastery(session, runtime, user)
@@ -169,7 +170,7 @@ def practice_item(
     hints: Annotated[int, Query(ge=0, le=20)] = 0,
     goal: GoalQuery = None,
 ) -> Response:
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     item = _usable_item(snap, item_id)
     ctx = _item_context(
         snap,
@@ -191,7 +192,23 @@ async def answer_item(
     user: StudentPage,
 ) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    snap = runtime.cache.get(session)
+    # The answer's database work and the page run in a worker thread (as the API's
+    # answers do), never on the event loop that every other request needs.
+    return await to_thread.run_sync(
+        _answer_page, request, item_id, session, runtime, user, form,
+        limiter=runtime.practice_limiter,
+    )  # fmt: skip
+
+
+def _answer_page(
+    request: Request,
+    item_id: str,
+    session: Any,
+    runtime: Runtime,
+    user: User,
+    form: dict[str, str],
+) -> Response:
+    snap = runtime.cache.recent(session)
     item = _usable_item(snap, item_id)
     goal = _goal_ok(snap, form.get("goal"))
     hints = _int(form.get("hints_shown"), 0)
@@ -272,7 +289,7 @@ def skill_map(
     user: StudentPage,
     unit: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     view = student_map(session, snap, _mastery(session, runtime, user), unit)
     return render(
         request,

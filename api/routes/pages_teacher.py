@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api import paging
 from api.deps import RuntimeDep, SessionDep
 from api.pages.curve import render_mastery_curve
 from api.pages.curve_data import mastery_path
@@ -40,13 +41,39 @@ router = APIRouter(prefix="/teacher", route_class=PageRoute, include_in_schema=F
 HISTORY_SHOWN = 50
 
 
+CLASSES_PAGE_SIZE = 50
+
+
 @router.get("", response_class=HTMLResponse)
-def my_classes(request: Request, session: SessionDep, user: TeacherPage) -> Response:
-    found = classes.list_classes(session, user)
+def my_classes(
+    request: Request,
+    session: SessionDep,
+    user: TeacherPage,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    query = classes.classes_query(user)
+    total = paging.count(session, query)
+    pages = max(1, -(-total // CLASSES_PAGE_SIZE))
+    page = min(page, pages)
+    found = classes.public_classes(
+        session,
+        list(
+            session.execute(
+                query.limit(CLASSES_PAGE_SIZE).offset((page - 1) * CLASSES_PAGE_SIZE)
+            ).scalars()
+        ),
+    )
     return render(
         request,
         "teacher/classes.html",
-        {"title": "My classes", "active": "classes", "classes": found},
+        {
+            "title": "My classes",
+            "active": "classes",
+            "classes": found,
+            "page": page,
+            "pages": pages,
+            "total": total,
+        },
     )
 
 
@@ -100,7 +127,7 @@ def class_page(
     wanted = _subgroup_key(group or None)
     api_group = f"{wanted[0]}:{wanted[1]}" if wanted else None
     hm = heatmap.class_heatmap(session, runtime, user, class_id, api_group)
-    view = heatmap_view(session, runtime.cache.get(session), hm, sort, wanted)
+    view = heatmap_view(session, runtime.cache.recent(session), hm, sort, wanted)
     names = {s.skill_id: s.skill_name for s in hm.skills}
     return render(
         request,
@@ -154,6 +181,7 @@ def student_page(
     session: SessionDep,
     runtime: RuntimeDep,
     user: TeacherPage,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     skill: Annotated[str | None, Query(max_length=100)] = None,
     unlocked: bool = False,
 ) -> Response:
@@ -163,7 +191,7 @@ def student_page(
     mastery = students.student_mastery(session, runtime, user, student_id)
     first = students.student_history(session, user, student_id, limit=1)
     history = students.student_history(session, user, student_id, limit=max(1, first.total))
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     rows = {s.skill_id: s for s in mastery.skills}
     if skill not in rows:
         practised = [s for s in mastery.skills if s.attempts]
@@ -171,6 +199,7 @@ def student_page(
         skill = (stuck or practised)[0].skill_id if practised else None
     curve = None
     answers: list[Any] = []
+    answer_pages = 1
     if skill is not None:
         oldest_first = list(reversed(history.entries))
         prior, points = mastery_path(snap, oldest_first, skill)
@@ -181,7 +210,10 @@ def student_page(
             threshold=rows[skill].threshold,
             title=f"Mastery of {name} for {mastery.username}, answer by answer",
         )
-        answers = [e for e in history.entries if skill in e.skills][:HISTORY_SHOWN]
+        on_skill = [e for e in history.entries if skill in e.skills]
+        answer_pages = max(1, -(-len(on_skill) // HISTORY_SHOWN))
+        page = min(page, answer_pages)
+        answers = on_skill[(page - 1) * HISTORY_SHOWN : page * HISTORY_SHOWN]
     return render(
         request,
         "teacher/student.html",
@@ -197,6 +229,8 @@ def student_page(
             "total": history.total,
             "items": snap.items,
             "history_shown": HISTORY_SHOWN,
+            "answers_page": page,
+            "answers_pages": answer_pages,
             "login_lock": login_lock,
             "flashes": (
                 [{"kind": "success", "text": f"{name} can log in again."}]

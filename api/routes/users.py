@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, Response, status
 
+from api import paging
 from api.deps import AdminUser, CurrentUser, DbId, RuntimeDep, SessionDep
 from api.services import users
 from models.users import Role, UserCreate, UserPublic, UserUpdate
@@ -16,11 +17,20 @@ def read_me(user: CurrentUser) -> UserPublic:
     return users.to_public(user)
 
 
-@router.get("/users", response_model=list[UserPublic])
+@router.get("/users", response_model=list[UserPublic], responses=paging.PAGED_RESPONSES)
 def list_users(
-    session: SessionDep, _admin: AdminUser, role: Role | None = None
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _admin: AdminUser,
+    role: Role | None = None,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    offset: paging.Offset = 0,
 ) -> list[UserPublic]:
-    return [users.to_public(u) for u in users.list_users(session, role)]
+    """One page of the accounts by id; the total is in `X-Total-Count`."""
+    rows, total = paging.page(session, users.users_query(role), limit, offset)
+    paging.set_headers(request, response, total, limit, offset, len(rows))
+    return [users.to_public(u) for u in rows]
 
 
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from typing import Any
+
+from sqlalchemy import Select, false, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -82,9 +84,9 @@ def _public(session: Session, classroom: Classroom) -> ClassroomPublic:
     )
 
 
-def list_classes(session: Session, viewer: User) -> list[ClassroomPublic]:
-    """Classes the viewer teaches (admins: all; students: the ones they are in)."""
-    query = select(Classroom).order_by(col(Classroom.name))
+def classes_query(viewer: User) -> Select[Any]:
+    """Classes the viewer teaches (admins: all; students: the ones they are in), by name."""
+    query = select(Classroom).order_by(col(Classroom.name), col(Classroom.id))
     if viewer.role == Role.teacher:
         query = query.join(ClassTeacher, ClassTeacher.class_id == Classroom.id).where(  # type: ignore[arg-type]
             ClassTeacher.teacher_id == viewer.id
@@ -94,18 +96,75 @@ def list_classes(session: Session, viewer: User) -> list[ClassroomPublic]:
             Enrolment.student_id == viewer.id
         )
     elif viewer.role != Role.admin:
-        return []
-    return [_public(session, c) for c in session.exec(query)]
+        query = query.where(false())
+    return query
 
 
-def class_students(session: Session, viewer: User, class_id: int) -> list[EnrolmentPublic]:
-    visible_class(session, viewer, class_id)
-    rows = session.exec(
-        select(Enrolment, User)
+def list_classes(
+    session: Session, viewer: User, limit: int | None = None, offset: int = 0
+) -> list[ClassroomPublic]:
+    """Classes the viewer teaches (admins: all; students: the ones they are in)."""
+    query = classes_query(viewer)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return public_classes(session, list(session.execute(query).scalars()))
+
+
+def public_classes(session: Session, found: list[Classroom]) -> list[ClassroomPublic]:
+    """The classes as the API shows them: two queries for the whole page, not two each."""
+    ids = [c.id for c in found]
+    teachers: dict[int, list[int]] = {i: [] for i in ids if i is not None}
+    for class_id, teacher_id in session.exec(
+        select(ClassTeacher.class_id, ClassTeacher.teacher_id).where(
+            col(ClassTeacher.class_id).in_(ids)
+        )
+    ).all():
+        teachers[class_id].append(teacher_id)
+    counts = dict(
+        session.exec(
+            select(Enrolment.class_id, func.count())
+            .where(col(Enrolment.class_id).in_(ids))
+            .group_by(col(Enrolment.class_id))
+        ).all()
+    )
+    return [
+        ClassroomPublic(
+            id=c.id,
+            name=c.name,
+            teacher_ids=sorted(teachers.get(c.id, [])),
+            student_count=int(counts.get(c.id, 0)),
+        )
+        for c in found
+        if c.id is not None
+    ]
+
+
+def class_students_query(class_id: int) -> Select[Any]:
+    return (
+        select(Enrolment, User)  # type: ignore[return-value]
         .join(User, User.id == Enrolment.student_id)  # type: ignore[arg-type]
         .where(Enrolment.class_id == class_id)
-        .order_by(col(User.username))
-    ).all()
+        .order_by(col(User.username), col(User.id))
+    )
+
+
+def count_class_students(session: Session, viewer: User, class_id: int) -> int:
+    visible_class(session, viewer, class_id)
+    return int(
+        session.exec(
+            select(func.count()).select_from(Enrolment).where(Enrolment.class_id == class_id)
+        ).one()
+    )
+
+
+def class_students(
+    session: Session, viewer: User, class_id: int, limit: int | None = None, offset: int = 0
+) -> list[EnrolmentPublic]:
+    visible_class(session, viewer, class_id)
+    query = class_students_query(class_id)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows = session.execute(query).all()
     return [
         EnrolmentPublic(
             class_id=class_id,

@@ -4,6 +4,14 @@ Rows keep each part's full definition (content models dumped as JSON); the curre
 curriculum is the active units and skills plus every item whose skills are all
 active, retired items included (their ids stay taken, so a new item can never reuse
 an id the log refers to).
+
+Staged items: a large item import writes its rows in many short transactions (so
+answers are not kept waiting) before one statement publishes them all. Until then
+their skill tags (`item_skill` rows, narrow) carry a negative `position` (-1 - the
+tag's position); every reader of items (`PUBLISHED`) leaves out an item with such a
+tag, so no reader ever sees part of an import. `publish_staged` flips the tags, one
+statement over the narrow table, `discard_staged` removes staged items (a rejected
+or abandoned import).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from api.services.cache import bump_revision
@@ -21,6 +30,53 @@ from content.loader import curriculum_from_data
 from content.models import Item as ContentItem
 from models.content import CurriculumInfo, Item, ItemSkill, Prerequisite, Skill, Unit
 from models.types import utcnow
+
+STAGED_TAG = col(ItemSkill.position) < 0
+_staged_tag = aliased(ItemSkill)  # its own name: a query may join item_skill too
+# an item is published unless an import in progress staged it
+PUBLISHED = ~(
+    select(_staged_tag.item_id)
+    .where(_staged_tag.item_id == Item.id, col(_staged_tag.position) < 0)
+    .correlate(Item)
+    .exists()
+)
+
+
+def stage_items(session: Session, items: Iterable[tuple[ContentItem, int]]) -> None:
+    """Insert new items invisibly (see the module doc); the caller holds the transaction.
+    An id that is taken fails the insert (IntegrityError)."""
+    rows = [_item_row(item, pos) for item, pos in items]
+    if not rows:
+        return
+    session.execute(Item.__table__.insert(), rows)  # type: ignore[attr-defined]
+    tags = [
+        {"item_id": r["id"], "skill_id": s, "position": -1 - j}
+        for r in rows
+        for j, s in enumerate(r["definition"]["skills"])
+    ]
+    session.execute(ItemSkill.__table__.insert(), tags)  # type: ignore[attr-defined]
+
+
+def publish_staged(session: Session) -> int:
+    """Make every staged item an ordinary one (one statement; caller's transaction)."""
+    published = session.execute(
+        update(ItemSkill).where(STAGED_TAG).values(position=-1 - col(ItemSkill.position))
+    )
+    bump_revision(session, content=True)
+    return int(published.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def discard_staged(session: Session, limit: int) -> int:
+    """Delete up to `limit` staged items (with their tags); returns how many went."""
+    ids = list(
+        session.execute(
+            select(ItemSkill.item_id).where(STAGED_TAG).distinct().limit(limit)
+        ).scalars()
+    )
+    if ids:
+        session.execute(delete(ItemSkill).where(col(ItemSkill.item_id).in_(ids)))
+        session.execute(delete(Item).where(col(Item.id).in_(ids)))
+    return len(ids)
 
 
 def current_curriculum_data(session: Session) -> dict[str, Any] | None:
@@ -37,7 +93,9 @@ def current_curriculum_data(session: Session) -> dict[str, Any] | None:
     active = {s.id for s in skills}
     items = [
         i.definition
-        for i in session.exec(select(Item).order_by(col(Item.position), col(Item.id))).all()
+        for i in session.exec(
+            select(Item).where(PUBLISHED).order_by(col(Item.position), col(Item.id))
+        ).all()
         if set(i.definition.get("skills", ())) <= active
     ]
     return {
@@ -97,7 +155,7 @@ def write_items(session: Session, items: Iterable[tuple[ContentItem, int]]) -> N
 
 def write_curriculum(session: Session, cur: Curriculum) -> dict[str, list[str]]:
     """Make the database hold exactly `cur` (absent parts retired); returns item id changes."""
-    existing = dict(session.exec(select(Item.id, Item.retired)).all())
+    existing = dict(session.exec(select(Item.id, Item.retired).where(PUBLISHED)).all())
     upsert(
         session,
         CurriculumInfo.__table__,  # type: ignore[attr-defined]

@@ -52,7 +52,7 @@ def class_heatmap(
 ) -> Heatmap:
     classroom = visible_class(session, viewer, class_id)
     wanted = parse_subgroup(subgroup) if subgroup else None
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     enrolled = class_students(session, viewer, class_id)
     ids = [e.student_id for e in enrolled]
     states = {

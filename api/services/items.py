@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import Select, update
 from sqlmodel import Session, col, select
 
 from api.db import write_transaction
 from api.services.cache import bump_revision
 from api.services.curriculum_store import (
+    PUBLISHED,
+    STAGED_TAG,
     current_curriculum,
     current_curriculum_data,
     write_items,
@@ -43,24 +45,41 @@ def to_public(row: Item) -> ItemPublic:
     )
 
 
-def list_items(
-    session: Session, skill: str | None = None, include_retired: bool = True
-) -> list[Item]:
-    query = select(Item).order_by(col(Item.position), col(Item.id))
+def items_query(skill: str | None = None, include_retired: bool = True) -> Select[Any]:
+    """The bank in curriculum order (what `list_items` reads; page it with api.paging)."""
+    query = select(Item).where(PUBLISHED).order_by(col(Item.position), col(Item.id))
     if skill is not None:
         query = query.join(ItemSkill, ItemSkill.item_id == Item.id).where(  # type: ignore[arg-type]
             ItemSkill.skill_id == skill
         )
     if not include_retired:
         query = query.where(col(Item.retired).is_(False))
-    return list(session.exec(query))
+    return query
+
+
+def list_items(
+    session: Session,
+    skill: str | None = None,
+    include_retired: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Item]:
+    query = items_query(skill, include_retired)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(session.execute(query).scalars())
 
 
 def get_item(session: Session, item_id: str) -> Item:
     row = None if has_nul(item_id) else session.get(Item, item_id)
-    if row is None:
+    if row is None or _staged(session, item_id):  # an import in progress staged it
         raise NotFound(f"no item {item_id!r}")
     return row
+
+
+def _staged(session: Session, item_id: str) -> bool:
+    found = select(ItemSkill.item_id).where(ItemSkill.item_id == item_id, STAGED_TAG).limit(1)
+    return session.execute(found).first() is not None
 
 
 def _report(problems: list[Problem]) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def remember(snap: Snapshot, key: tuple[int, int | None, str | None], value: Nex
 def next_items(
     session: Session, runtime: Runtime, student_id: int, goal: str | None = None
 ) -> NextItems:
-    snap = runtime.cache.get(session)
+    snap = runtime.cache.recent(session)
     found = snap.memo.get((student_id, last_response_id(session, student_id), goal))
     if found is not None:
         return found

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -53,11 +54,16 @@ def find_user(session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
 
 
-def list_users(session: Session, role: Role | None = None) -> list[User]:
+def users_query(role: Role | None = None) -> Select[Any]:
+    """Accounts by id (what `list_users` reads; page it with api.paging)."""
     query = select(User).order_by(col(User.id))
     if role is not None:
         query = query.where(User.role == role)
-    return list(session.exec(query))
+    return query
+
+
+def list_users(session: Session, role: Role | None = None) -> list[User]:
+    return list(session.execute(users_query(role)).scalars())
 
 
 def update_user(session: Session, runtime: Runtime, user_id: int, data: UserUpdate) -> User:

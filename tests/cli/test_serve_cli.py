@@ -34,6 +34,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, An
     monkeypatch.setenv(PARENT_ENV, "")  # recorded as unset: removed again at teardown
     monkeypatch.delenv(PARENT_ENV)
     monkeypatch.setattr("cli.serve.check_port", lambda host, port: None)  # nothing listens
+    monkeypatch.delenv("PATHWAYS_SERVE_PARENT_PID", raising=False)  # serve sets it: undone
     monkeypatch.setattr("api.demo.STUDENTS", 4)
     monkeypatch.setattr("api.demo.ANSWERS_MIN", 12)
     monkeypatch.setattr("api.demo.ANSWERS_SPREAD", 5)

@@ -2,6 +2,49 @@
 (function () {
   "use strict";
 
+  // A busy server answers 503 with Retry-After (seconds): wait that long, then retry.
+  var retryAfterMs = function (response, fallbackMs) {
+    var seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+    return (isNaN(seconds) ? fallbackMs / 1000 : Math.min(Math.max(seconds, 1), 60)) * 1000;
+  };
+  var RESEND_KEY = "pathways-resend";
+  var RESEND_FOR_MS = 120000;
+  var RESEND_TRIES = 10;
+
+  // The busy page (503): after Retry-After, send the answer remembered below again
+  // (a form posted to the same place with the same fields), or reload a page.
+  var busy = document.querySelector("[data-retry-after]");
+  var pending = null;
+  try { pending = JSON.parse(sessionStorage.getItem(RESEND_KEY) || "null"); } catch (e) { pending = null; }
+  if (busy) {
+    var seconds = Math.min(Math.max(parseInt(busy.getAttribute("data-retry-after"), 10) || 1, 1), 60);
+    if (pending && Date.now() - pending.at < RESEND_FOR_MS && pending.tries < RESEND_TRIES) {
+      pending.tries += 1;
+      try { sessionStorage.setItem(RESEND_KEY, JSON.stringify(pending)); } catch (e) { /* no storage */ }
+      busy.textContent = "Your answer is kept: it is sent again in " + seconds + " s.";
+      setTimeout(function () {
+        var again = document.createElement("form");
+        again.method = "post";
+        again.action = pending.action;
+        again.hidden = true;
+        pending.fields.forEach(function (f) {
+          var input = document.createElement("input");
+          input.type = "hidden";
+          input.name = f[0];
+          input.value = f[1];
+          again.appendChild(input);
+        });
+        document.body.appendChild(again);
+        again.submit();
+      }, seconds * 1000);
+    } else if (busy.getAttribute("data-method") === "GET") {
+      busy.textContent = "Trying again in " + seconds + " s.";
+      setTimeout(function () { window.location.reload(); }, seconds * 1000);
+    }
+  } else if (pending) {
+    try { sessionStorage.removeItem(RESEND_KEY); } catch (e) { /* no storage */ }  // it arrived
+  }
+
   // Move focus to the answer feedback after a submission so screen readers read it.
   var auto = document.querySelector("[data-autofocus]");
   if (auto) { auto.focus(); }
@@ -47,6 +90,18 @@
       var b = form.querySelector("button[type=submit]");
       if (b) { setTimeout(function () { b.disabled = true; }, 0); }
     });
+    // A busy server (503 + Retry-After) or a lost reply must cost a wait, not the
+    // answer: the form is remembered for this tab, and the busy page (below) sends it
+    // again after Retry-After - the same fields, so the same idempotency key, which
+    // the server stores at most once.
+    form.addEventListener("submit", function () {
+      try {
+        var fields = [];
+        new FormData(form).forEach(function (value, key) { fields.push([key, String(value)]); });
+        sessionStorage.setItem(RESEND_KEY, JSON.stringify(
+          { action: form.action, fields: fields, tries: 0, at: Date.now() }));
+      } catch (e) { /* no storage: the student presses the button again */ }
+    });
   }
 
   // Refit progress: poll the job's status and update the bar; reload when it ends.
@@ -58,8 +113,12 @@
     var label = document.getElementById("fit-status");
     var tick = function () {
       fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (r) {
+          if (r.status === 503) { setTimeout(tick, retryAfterMs(r, 2000)); return null; }
+          return r.ok ? r.json() : Promise.reject(r.status);
+        })
         .then(function (data) {
+          if (!data) { return; }
           var pct = Math.round((data.progress || 0) * 100);
           if (fill) { fill.style.width = pct + "%"; }
           if (bar) {
