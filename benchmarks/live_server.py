@@ -46,6 +46,7 @@ class LiveServer:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    start_timeout: float = START_TIMEOUT_S
 
     @property
     def base_url(self) -> str:
@@ -95,7 +96,7 @@ class LiveServer:
 
     def _wait_ready(self) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 log = self.log_tail()
@@ -109,7 +110,9 @@ class LiveServer:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"server not ready within {START_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"server not ready within {self.start_timeout:.0f} s:\n{self.log_tail()}"
+        )
 
     def workers_up(self) -> int:
         """Worker processes that finished start-up (each logs this line once)."""

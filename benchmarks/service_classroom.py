@@ -158,7 +158,6 @@ def read_school(designer: Api) -> School:
     by_skill: dict[str, list[str]] = {s: [] for s in graph.skills}
     for it in items.values():
         by_skill[it.skills[0]].append(it.id)
-    floors = {i: 1.0 / len(it.answer.choices) for i, it in items.items() if it.guess_floor}
     floors = {i: f for i, it in items.items() if (f := it.guess_floor) is not None}
     return School(
         graph=graph,
@@ -249,7 +248,11 @@ def run_episode(
                 if todo:
                     skill = todo[0]
                 else:  # its rule says done, the student is not: mixed review
-                    skill = min(scope, key=lambda s: max(seen.get(i, -1) for i in school.by_skill[s]))
+
+                    def last_seen(s: str) -> int:
+                        return max(seen.get(i, -1) for i in school.by_skill[s])
+
+                    skill = min(scope, key=last_seen)
                 item_id = _least_recent(school.by_skill[skill], seen)
             item = school.items[item_id]
             skill = item.skills[0]
@@ -314,8 +317,7 @@ def measure(
         "PATHWAYS_ARGON2_TIME_COST": "1",
         "PATHWAYS_LOGIN_MAX_FAILURES_PER_IP": "100000",
     }
-    server = DemoService(factory="", env=env)
-    server.START_TIMEOUT = 600.0
+    server = DemoService(factory="", env=env, start_timeout=900.0)
     t0 = time.monotonic()
     try:
         server.start()
@@ -326,6 +328,11 @@ def measure(
         fit_job = designer.json("GET", "/api/fits/1")
         active = [p for p in designer.json("GET", "/api/params") if p["active"]]
         param_set = active[0]["id"] if active else None
+        gate = fit_job.get("gate") or {}
+        log(
+            f"[{which}] demo refit: gate {'passes' if gate.get('passed') else 'refuses'} "
+            f"{gate.get('reasons')}; active set {param_set}"
+        )
         if which == "generating":
             param_set = upload_generating(designer, school)
         detail = designer.json("GET", f"/api/params/{param_set}") if param_set else None
@@ -437,7 +444,7 @@ def checks(rows: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
             out.append(
                 {
                     "check": f"{pop}: >= {target:.0f}% fewer attempts than mastery learning",
-                    "passed": fewer >= target,
+                    "passed": bool(fewer >= target),
                     "measured": f"{fewer:.1f}% (95% CI {r['fewer_than_ml_ci'][0]:.1f} .. "
                     f"{r['fewer_than_ml_ci'][1]:.1f})",
                 }
@@ -446,14 +453,14 @@ def checks(rows: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
             out.append(
                 {
                     "check": f"{pop}: at most {NOVICE_SLACK:.0f}% worse than mastery learning",
-                    "passed": -fewer <= NOVICE_SLACK,
+                    "passed": bool(-fewer <= NOVICE_SLACK),
                     "measured": f"{-fewer:+.1f}% attempts vs mastery learning",
                 }
             )
         out.append(
             {
                 "check": f"{pop}: no run of more than {MAX_RIGHT_RUN} right answers on one skill",
-                "passed": r["longest_right_run"] <= MAX_RIGHT_RUN,
+                "passed": bool(r["longest_right_run"] <= MAX_RIGHT_RUN),
                 "measured": str(r["longest_right_run"]),
             }
         )
@@ -461,7 +468,7 @@ def checks(rows: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
             {
                 "check": f"{pop}: no more than {MAX_STUCK_RUN} attempts in a row on one unlearnt "
                 "skill",
-                "passed": r["longest_stuck_run"] <= MAX_STUCK_RUN,
+                "passed": bool(r["longest_stuck_run"] <= MAX_STUCK_RUN),
                 "measured": str(r["longest_stuck_run"]),
             }
         )

@@ -34,7 +34,7 @@ from engine import kernels
 from engine.bounds import PARAM_ORDER, UNBOUNDED, Bounds, check_floors
 from engine.params import ModelParams, ParamsError, SkillParams
 from engine.predict import predict
-from engine.priors import EB_MIN_SKILLS, FLAT_PRIORS, Priors, empirical_bayes
+from engine.priors import EB_MIN_SKILLS, FLAT_PRIORS, Beta, Priors, empirical_bayes
 from engine.report import FitReport, SkillReport, skill_report
 from engine.responses import Responses
 
@@ -360,12 +360,21 @@ class BKTFitter:
         responses: Responses,
         initial: ModelParams | None = None,
         keep: Mapping[str, SkillParams] | ModelParams | None = None,
+        centres: Mapping[str, SkillParams] | ModelParams | None = None,
     ) -> BKTFitter:
         """Fit every skill that has responses; `initial` replaces the first restart's draw;
-        `keep` supplies the parameters of skills below the minimum (`below_min="keep"`)."""
+        `keep` supplies the parameters of skills below the minimum (`below_min="keep"`);
+        `centres` moves each listed skill's Beta priors (same strengths) to centre on its
+        values, e.g. a curriculum's declared starting parameters: a designer's belief
+        about a skill is a better place for its few answers to start from than the
+        average skill (forget keeps its own prior)."""
         if keep is not None and self.below_min != "keep":
             raise ValueError("keep= is only used with below_min='keep'")
         kept_params = _keep_map(keep)
+        centre_map = _keep_map(centres)
+        self._centres = {
+            k: centre_map[name] for k, name in enumerate(responses.skills) if name in centre_map
+        }
         bounds = self.bounds or UNBOUNDED
         priors = self.priors or FLAT_PRIORS
         layout = _Layout.build(
@@ -424,11 +433,12 @@ class BKTFitter:
     ) -> dict[int, _Result]:
         """One EM run per (skill, start); the best log posterior per skill."""
         lo, hi = bounds.arrays()
-        pa, pb = priors.pseudo_counts()
+        pseudo = {k: _centred(priors, self._centres.get(k)).pseudo_counts() for k in skills}
         truncate = self.convergence == "pybkt"
 
         def task(k: int, r: int) -> _Result:
             p = starts[r][k]
+            pa, pb = pseudo[k]
             cb = cbounds[k]
             history = np.zeros(self.max_iter)
             lp_history = np.zeros(self.max_iter)
@@ -810,6 +820,26 @@ class BKTFitter:
             for item in groups[c]
         }
         return guess, items
+
+
+def _centred(priors: Priors, centre: SkillParams | None) -> Priors:
+    """`priors` with every non-flat Beta but forget's moved to `centre`'s value."""
+    if centre is None or priors.flat:
+        return priors
+
+    def move(name: str) -> Beta:
+        beta: Beta = getattr(priors, name)
+        value = min(max(float(getattr(centre, name)), 1e-3), 1.0 - 1e-3)
+        return beta if beta.flat else Beta.centred(value, beta.strength)
+
+    return Priors(
+        prior=move("prior"),
+        learn=move("learn"),
+        guess=move("guess"),
+        slip=move("slip"),
+        forget=priors.forget,
+        item_strength=priors.item_strength,
+    )
 
 
 def service_fitter(**overrides: Any) -> BKTFitter:

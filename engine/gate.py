@@ -9,9 +9,11 @@ refuses a set when
 * it predicts the school's own most recent answers worse than the current set:
   a time split of the log (the newest `test_share` of responses, by log order),
   both sets scored on exactly the same rows, each student's earlier answers
-  traced as history but not scored. Log-loss (a proper score) may not rise;
-  AUC may not fall by more than `auc_tolerance` (on a few hundred rows AUC moves
-  by about 0.01 between equally good sets).
+  traced as history but not scored. Log-loss (a proper score) may not rise by more
+  than one standard error of the paired per-answer difference (plus
+  `log_loss_tolerance`): on a school's first few hundred answers two sets that
+  are equally good differ by about that much, and refusing on noise would keep a
+  school on its cold start forever. AUC may not fall by more than `auc_tolerance`.
 
 The caller supplies the candidate already refitted on the older part when the
 set came from a fit (so the newest answers are truly unseen); an uploaded set is
@@ -37,7 +39,7 @@ from engine.responses import Responses
 
 TEST_SHARE = 0.2
 MIN_TEST_ROWS = 30  # fewer newest answers than this say too little: the comparison is skipped
-AUC_TOLERANCE = 0.01
+AUC_TOLERANCE = 0.02
 LOG_LOSS_TOLERANCE = 0.0
 
 
@@ -67,10 +69,12 @@ class Scores:
     n: int
     candidate: Metrics
     current: Metrics
+    diff_se: float = 0.0  # standard error of the mean per-answer log-loss difference
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "n": self.n,
+            "log_loss_diff_se": self.diff_se,
             "candidate": _metrics_json(self.candidate),
             "current": _metrics_json(self.current),
         }
@@ -107,6 +111,12 @@ class GateResult:
         }
 
 
+def _row_log_loss(y: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]:
+    q = np.clip(p, 1e-15, 1.0 - 1e-15)
+    out: NDArray[np.float64] = -(y * np.log(q) + (1.0 - y) * np.log(1.0 - q))
+    return out
+
+
 def compare(
     candidate: ModelParams,
     current: ModelParams,
@@ -120,8 +130,10 @@ def compare(
     if not bool(rows.any()):
         return None, {}
     y = responses.correct[rows].astype(np.float64)
+    diff = _row_log_loss(y, p_new[rows]) - _row_log_loss(y, p_cur[rows])
+    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else 0.0
     overall = Scores(
-        int(rows.sum()), compute_scored(y, p_new[rows]), compute_scored(y, p_cur[rows])
+        int(rows.sum()), compute_scored(y, p_new[rows]), compute_scored(y, p_cur[rows]), se
     )
     skills = responses.skill[rows]
     new_by = compute_by_group(y, p_new[rows], skills, responses.skills)
@@ -167,10 +179,12 @@ def evaluate(
             overall, per_skill = compare(scored_candidate or candidate, current, responses, mask)
     if overall is not None:
         new, cur = overall.candidate, overall.current
-        if new.log_loss > cur.log_loss + log_loss_tolerance:
+        margin = log_loss_tolerance + overall.diff_se
+        if new.log_loss > cur.log_loss + margin:
             reasons.append(
                 f"predicts the newest {overall.n} answers worse than the current set: "
-                f"log-loss {new.log_loss:.4f} > {cur.log_loss:.4f}"
+                f"log-loss {new.log_loss:.4f} > {cur.log_loss:.4f} + {margin:.4f} "
+                "(one standard error)"
             )
         if math.isfinite(new.auc) and math.isfinite(cur.auc) and new.auc < cur.auc - auc_tolerance:
             reasons.append(

@@ -53,6 +53,14 @@ def _skills(text: str) -> list[str]:
     return [s for s in re.split(r"[\s,]+", text.strip()) if s]
 
 
+def _number_or_text(text: str) -> float | str:
+    """A number when it reads as one; else the text, for validation to locate and explain."""
+    try:
+        return float(text.strip())
+    except ValueError:
+        return text.strip()
+
+
 def definition_from_form(form: Mapping[str, str], item_id: str | None = None) -> dict[str, Any]:
     """The item definition the form describes (only the chosen type's answer fields)."""
     kind = (form.get("type") or "").strip()
@@ -74,6 +82,13 @@ def definition_from_form(form: Mapping[str, str], item_id: str | None = None) ->
     family = form.get("family", "").strip()
     if family:
         d["family"] = family
+    bkt = {
+        name: _number_or_text(form.get(f"bkt_{name}", ""))
+        for name in ("guess", "slip")
+        if form.get(f"bkt_{name}", "").strip()
+    }
+    if bkt:
+        d["bkt"] = bkt
     answer: dict[str, Any] = {}
     if kind == "multiple_choice":
         answer = {
@@ -117,6 +132,10 @@ def form_from_definition(d: Mapping[str, Any]) -> dict[str, str]:
         "difficulty": str(d.get("difficulty") or ""),
         "family": str(d.get("family") or ""),
     }
+    bkt: Mapping[str, Any] = d.get("bkt") or {}
+    for name in ("guess", "slip"):
+        if bkt.get(name) is not None:
+            out[f"bkt_{name}"] = f"{float(bkt[name]):g}"
     if kind == "multiple_choice":
         out["answer_choices"] = "\n".join(str(c) for c in a.get("choices", []))
         out["answer_correct"] = str(a.get("correct", ""))
@@ -185,6 +204,8 @@ def field_for(location: str, item_type: str) -> str:
                 parts[1], _ANSWER_BOX.get(item_type, GENERAL)
             )
         return _ANSWER_BOX.get(item_type, GENERAL)
+    if head == "bkt" and len(parts) > 1 and parts[1] in ("guess", "slip"):
+        return f"bkt_{parts[1]}"
     return head if head in _TOP_FIELDS else GENERAL
 
 

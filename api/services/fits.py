@@ -93,14 +93,19 @@ def run_fit(session: Session, job_id: int) -> None:
         keep = fallback_params(snap)
         counter = _TwoFits(progress)
         settings = _fitter_settings(options, snap)
-        fitter = service_fitter(**settings, progress=counter.first).fit(data, keep=keep)
+        centres = snap.cold_start.skills
+        fitter = service_fitter(**settings, progress=counter.first).fit(
+            data, keep=keep, centres=centres
+        )
         candidate = complete(fitter.params_, keep, snap)
         # The gate scores the same settings refitted without the newest answers.
         newest = newest_mask(data)
         older = older_part(data, newest)
         scored = None
         if older is not None:
-            refit = service_fitter(**settings, progress=counter.second).fit(older, keep=keep)
+            refit = service_fitter(**settings, progress=counter.second).fit(
+                older, keep=keep, centres=centres
+            )
             scored = complete(refit.params_, keep, snap)
         verdict = gate_check(session, snap, candidate, scored_candidate=scored, data=data)
         session.rollback()

@@ -389,8 +389,15 @@ class Recommender:
             tired = cands.get(last_skill)
             if tired is not None:
                 tired.priority += _REST
+                if not any(c.priority < _LAST_PRIORITY for c in cands.values()):
+                    other = self._break(state, b, status, scope, last_skill)
+                    if other is not None:
+                        cands[other.skill] = other
         pos = graph.position
-        return sorted(cands.values(), key=lambda c: (c.priority, -c.score, pos[c.skill]))
+        ranked = sorted(cands.values(), key=lambda c: (c.priority, -c.score, pos[c.skill]))
+        if any(c.priority < _LAST_PRIORITY for c in ranked):
+            ranked = [c for c in ranked if c.priority < _LAST_PRIORITY]
+        return ranked
 
     def _gap(
         self, state: StudentState, b: Beliefs, status: Mapping[str, int], skill: str
@@ -435,6 +442,35 @@ class Recommender:
         ]
         weakest = self._weakest(unchecked, b)
         return (weakest, True) if weakest is not None else None
+
+    def _break(
+        self,
+        state: StudentState,
+        b: Beliefs,
+        status: Mapping[str, int],
+        scope: tuple[str, ...],
+        tired: str,
+    ) -> _Candidate | None:
+        """Something other than `tired` when it is all that is left: a re-check of its least
+        certain prerequisite, else the open skill whose other prerequisites are likeliest
+        known (so a student stuck on a first skill tries what builds directly on it)."""
+        pres = [p for p in self._pre[tired] if not self._is_contradicted(state, p)]
+        weakest = self._weakest(pres, b)
+        if weakest is not None:
+            score = 1.0 - b.effective[weakest]
+            return _Candidate(weakest, "gap", _PRIORITY["gap"], score, tired, recheck=True)
+        best: _Candidate | None = None
+        for s in scope:
+            if s == tired or not self._items[s] or status[s] == _MASTERED:
+                continue
+            ready = 1.0
+            for p in self._pre[s]:
+                if p != tired:  # the tired skill blocks everything built on it alike
+                    ready *= b.effective[p]
+            if best is None or ready > best.score:
+                kind: Kind = "frontier" if s not in state.skills else "practice"
+                best = _Candidate(s, kind, _PRIORITY[kind], ready)
+        return best
 
     @staticmethod
     def _is_contradicted(state: StudentState, skill: str) -> bool:

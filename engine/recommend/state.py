@@ -31,7 +31,7 @@ from engine.params import SkillParams
 from engine.trace import Belief, Update, update
 
 FAIL_HISTORY = 32  # failure steps kept per skill; streaks longer than this count as this
-CONTRADICTION_RUN = 3  # like answers in a row that must move mastery their way
+CONTRADICTION_RUN = 3  # answers in a row whose evidence moved belief the wrong way
 
 
 @dataclass(slots=True)
@@ -50,11 +50,13 @@ class SkillRecord:
     # and the same two given unknown at start; scaled so the larger start sums to 1.
     paths: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 1.0)
     unknown: float | None = None
-    run_start: float = 0.0  # mastery just before the current run of right (or wrong) answers
-    # The runtime self-check: CONTRADICTION_RUN right answers in a row did not raise mastery
-    # (from below 0.99), or as many wrong ones did not lower it (from 0.5 or more). The
-    # skill's parameters then contradict this student's evidence; it stays set until a
-    # replay under other parameters.
+    # The runtime self-check. An answer "goes against" the model when its evidence moves
+    # P(known) the wrong way or not at all: a right answer that does not raise it (from
+    # below 0.99), a wrong one that does not lower it (from above 0.01), judged on the
+    # posterior before learning/forgetting, so sane parameters (guess < 1 - slip) never
+    # do it. After CONTRADICTION_RUN such answers in a row the skill's parameters
+    # contradict this student's evidence; the flag stays until a replay under others.
+    against: int = 0
     contradicted: bool = False
     # The lowest guess among the items answered right in the current right run (1.0 when
     # the run is empty): a run made only of guessable items (yes/no, two choices) is
@@ -133,33 +135,24 @@ class StudentState:
         rec.unknown = up.belief.unknown
         rec.last_step = self.step
         rec.attempts += 1
+        before = belief.known / (belief.known + belief.unknown)
         if correct:
+            wrong_way = before < 0.99 and up.posterior <= before + 1e-12
             if rec.correct_streak == 0:
-                rec.run_start = belief.known
                 rec.streak_min_guess = 1.0
             rec.streak_min_guess = min(rec.streak_min_guess, params.guess_for(item_id))
             rec.correct += 1
             rec.correct_streak += 1
             rec.fail_steps.clear()
-            if (
-                rec.correct_streak >= CONTRADICTION_RUN
-                and rec.run_start < 0.99
-                and up.mastery <= rec.run_start + 1e-3
-            ):
-                rec.contradicted = True
         else:
-            if not rec.fail_steps:
-                rec.run_start = belief.known
+            wrong_way = before > 0.01 and up.posterior >= before - 1e-12
             rec.correct_streak = 0
             rec.fail_steps.append(self.step)
             if len(rec.fail_steps) > FAIL_HISTORY:
                 del rec.fail_steps[0]
-            if (
-                len(rec.fail_steps) >= CONTRADICTION_RUN
-                and rec.run_start >= 0.5
-                and up.mastery >= rec.run_start - 1e-3
-            ):
-                rec.contradicted = True
+        rec.against = rec.against + 1 if wrong_way else 0
+        if rec.against >= CONTRADICTION_RUN:
+            rec.contradicted = True
         if item_id is not None:
             self.item_seen[item_id] = self.step
         self.run = self.run + 1 if skill_id == self.last_skill else 1
@@ -266,7 +259,7 @@ class StudentState:
                     "fail_steps": list(r.fail_steps),
                     "paths": list(r.paths),
                     "unknown": r.unknown,
-                    "run_start": r.run_start,
+                    "against": r.against,
                     "contradicted": r.contradicted,
                     "streak_min_guess": r.streak_min_guess,
                 }
@@ -288,7 +281,7 @@ class StudentState:
                     fail_steps=[int(x) for x in r["fail_steps"]],
                     paths=_four(r["paths"]),
                     unknown=None if r.get("unknown") is None else float(r["unknown"]),
-                    run_start=float(r.get("run_start", 0.0)),
+                    against=int(r.get("against", 0)),
                     contradicted=bool(r.get("contradicted", False)),
                     streak_min_guess=float(r.get("streak_min_guess", 1.0)),
                 )

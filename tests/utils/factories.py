@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -79,3 +80,14 @@ def other_params(skills: tuple[str, ...] = ("equiv", "add", "mul")) -> ModelPara
         },
         forgets=True,
     )
+
+
+def finished_fit(client: TestClient, headers: dict[str, str], job_id: int) -> dict[str, Any]:
+    """Poll a fit job until it has finished (it runs in a thread on a file database)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/api/fits/{job_id}", headers=headers).json()
+        if body["status"] in ("succeeded", "failed"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"fit job {job_id} did not finish")

@@ -123,3 +123,20 @@ def test_service_details_become_problem_lists() -> None:
         {"location": "body: id", "message": "the body's id differs"}
     ]
     assert problems_of("something odd") == [{"location": "", "message": "something odd"}]
+
+
+def test_starting_values_survive_an_edit_and_their_errors_land_on_their_fields() -> None:
+    definition = {
+        "id": "q1",
+        "skills": ["add"],
+        "type": "numeric",
+        "prompt": "2 + 2?",
+        "answer": {"value": "4"},
+        "bkt": {"guess": 0.3, "slip": None},
+    }
+    form = form_from_definition(definition)
+    assert form["bkt_guess"] == "0.3" and "bkt_slip" not in form
+    again = definition_from_form(form)
+    assert again["bkt"] == {"guess": 0.3}
+    assert definition_from_form({**form, "bkt_guess": "lots"})["bkt"] == {"guess": "lots"}
+    assert field_for("body: bkt.guess (id 'q1')", "numeric") == "bkt_guess"
