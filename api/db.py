@@ -206,8 +206,14 @@ def write_transaction(session: Session) -> Iterator[Session]:
     """One write transaction: BEGIN IMMEDIATE on SQLite; commit on success, else roll back.
 
     Any read transaction the session had open is ended first, because SQLite cannot
-    upgrade a read transaction to a write one without risking a busy error.
+    upgrade a read transaction to a write one without risking a busy error. Inside
+    `outer_write_transaction` the work joins the outer transaction instead (commit and
+    roll back are the outer one's).
     """
+    if session.info.get(_OUTER_WRITE):
+        yield session
+        session.flush()  # what a commit would have sent (ids, constraint checks)
+        return
     if session.in_transaction():
         session.commit()
     bind = session.get_bind()
@@ -220,3 +226,18 @@ def write_transaction(session: Session) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+_OUTER_WRITE = "pathways_outer_write"
+
+
+@contextmanager
+def outer_write_transaction(session: Session) -> Iterator[Session]:
+    """One write transaction around many service calls that each write (seeding a demo):
+    all of it is stored, or none of it."""
+    with write_transaction(session):
+        session.info[_OUTER_WRITE] = True
+        try:
+            yield session
+        finally:
+            session.info.pop(_OUTER_WRITE, None)

@@ -22,6 +22,7 @@ from api.middleware import install_middleware
 from api.overload import ShedLoad
 from api.pages.setup import error_page, install_pages
 from api.routes import (
+    activations,
     auth,
     classes,
     content,
@@ -49,6 +50,7 @@ API_ROUTERS = (
     content.router,
     fits.router,
     params.router,
+    activations.router,
 )
 
 

@@ -105,10 +105,14 @@ def serve_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if demo:
-        from api.demo import seed_demo
+        from api.demo import DemoError, seed_demo
 
         typer.echo("seeding the demo classroom (first run takes a little while) ...", err=True)
-        report = seed_demo(application.state.runtime)
+        try:
+            report = seed_demo(application.state.runtime)
+        except DemoError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         for step in report.steps:
             typer.echo(f"  {step}", err=True)
         typer.echo("demo logins:")

@@ -32,6 +32,10 @@ class FitOptions(SQLModel):
     skills: list[str] | None = Field(
         default=None, description="Only these skills (default: every skill with responses)."
     )
+    bound_guess: float = Field(
+        default=0.3, gt=0.0, le=1.0, description="Upper bound on a skill's guess (item floors win)."
+    )
+    bound_slip: float = Field(default=0.3, gt=0.0, le=1.0, description="Upper bound on slip.")
 
 
 class FitJob(SQLModel, table=True):
@@ -56,6 +60,7 @@ class FitJob(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("param_set.id"), nullable=True)
     )
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    gate: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -83,6 +88,13 @@ class FitJobPublic(SQLModel):
     baseline_param_set_id: int | None
     param_set_id: int | None
     report: dict[str, Any] | None
+    gate: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The activation gate's verdict on the job's set: passed, reasons, degenerate "
+            "skills, and both sets' log-loss/AUC on the newest answers, overall and per skill."
+        ),
+    )
     comparison: list[SkillComparison] = []
     created_at: datetime
     started_at: datetime | None

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from api import paging
 from api.deps import RuntimeDep, SessionDep
+from api.pages.gate_view import gate_view
 from api.pages.item_form import (
     DIFFICULTIES,
     FIELD_LABELS,
@@ -32,7 +33,8 @@ from api.pages.setup import PageRoute
 from api.pages.skill_map import designer_graph
 from api.pages.templating import render
 from api.services import content_import, fits, item_stats, items, params
-from api.services.errors import Conflict, Invalid
+from api.services.errors import Conflict, GateRefused, Invalid
+from api.services.model_alerts import CONTRADICTED_FLAG, contradicted_skills
 from models.content import Item, Skill, Unit
 from models.fit_jobs import FitJobPublic, FitOptions, FitStatus
 from models.params import ParamSet
@@ -41,7 +43,15 @@ from models.responses import ResponseLog
 router = APIRouter(prefix="/designer", route_class=PageRoute, include_in_schema=False)
 
 PAGE_SIZE = 40
-FLAG_FILTERS = ("", "flagged", "never attempted", "guess > 0.5", "slip > 0.3", "mastery-lowering")
+FLAG_FILTERS = (
+    "",
+    "flagged",
+    "never attempted",
+    "guess > 0.5",
+    "slip > 0.3",
+    "mastery-lowering",
+    CONTRADICTED_FLAG,
+)
 PARAM_NAMES = ("prior", "learn", "guess", "slip", "forget")
 
 
@@ -421,7 +431,13 @@ def _comparison(job: FitJobPublic) -> list[dict[str, Any]]:
 
 @router.get("/fits/{job_id}", response_class=HTMLResponse)
 def fit_page(
-    request: Request, job_id: int, session: SessionDep, runtime: RuntimeDep, user: DesignerPage
+    request: Request,
+    job_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: DesignerPage,
+    problem: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     job = fits.to_public(session, fits.get_fit_job(session, job_id))
     snap = runtime.cache.get(session)
@@ -440,7 +456,11 @@ def fit_page(
             "skill_names": snap.skill_names,
             "is_active": job.param_set_id is not None and job.param_set_id == snap.param_set_id,
             "activated": request.query_params.get("activated"),
+            "gate": gate_view(job.gate, snap.skill_names),
+            "contradicted": contradicted_skills(session, snap),
+            "problem": problem,
         },
+        status_code=status_code,
     )
 
 
@@ -461,11 +481,28 @@ def fit_status(job_id: int, session: SessionDep, user: DesignerPage) -> Response
 
 
 @router.post("/fits/{job_id}/activate", dependencies=[CsrfChecked])
-def activate_fit(
-    job_id: int, session: SessionDep, runtime: RuntimeDep, user: DesignerPage
+async def activate_fit(
+    request: Request, job_id: int, session: SessionDep, runtime: RuntimeDep, user: DesignerPage
 ) -> Response:
-    job = fits.get_fit_job(session, job_id)
-    if job.param_set_id is None:
-        raise Conflict(f"Refit {job_id} has no parameters yet (status {job.status}).")
-    result = params.activate(session, runtime, job.param_set_id)
-    return RedirectResponse(f"/designer/fits/{job_id}?activated={result.students}", status_code=303)
+    form = await request.form()
+    raw_reason = form.get("override_reason")
+    reason = raw_reason.strip() if isinstance(raw_reason, str) and raw_reason.strip() else None
+
+    def work() -> int | str:
+        job = fits.get_fit_job(session, job_id)
+        if job.param_set_id is None:
+            raise Conflict(f"Refit {job_id} has no parameters yet (status {job.status}).")
+        if reason is not None and len(reason) < 10:
+            return "Say why you override the gate in at least 10 characters."
+        try:
+            done = params.activate(
+                session, runtime, job.param_set_id, user=user, override_reason=reason
+            )
+        except GateRefused:
+            return "The gate refuses these parameters (see why below). Give a reason to override."
+        return done.replay.students
+
+    outcome = await run_in_threadpool(work)
+    if isinstance(outcome, str):
+        return fit_page(request, job_id, session, runtime, user, problem=outcome, status_code=409)
+    return RedirectResponse(f"/designer/fits/{job_id}?activated={outcome}", status_code=303)

@@ -31,6 +31,18 @@ class Conflict(ServiceError):
     status_code = 409
 
 
+class GateRefused(Conflict):
+    """The activation gate refuses a parameter set; `gate` holds the verdict behind it."""
+
+    def __init__(self, param_set_id: int, gate: Any) -> None:
+        reasons = "; ".join(gate.reasons)
+        super().__init__(
+            f"the activation gate refuses parameter set {param_set_id}: {reasons} "
+            "(activate with an override_reason to override; it is recorded)"
+        )
+        self.gate = gate
+
+
 class Invalid(ServiceError):
     """Well-formed request whose content is rejected; `detail` may be a structured report."""
 
