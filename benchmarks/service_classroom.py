@@ -19,6 +19,10 @@ students (same per-attempt luck):
 * service: always the item the service recommends (the answer's reply carries it);
 * mastery_learning: curriculum order, each skill until the service's BKT mastery of it
   (as the replies report it, on the same active parameters) reaches its threshold;
+* told_start: told which skills the student knew on arrival (not what they learn
+  later): mastery learning on the others only. What perfect diagnosis is worth: a
+  belief-based recommender can hardly save more than this, since it must find out
+  what told_start is given;
 * oracle: knows the hidden state; always the first unknown skill (a lower bound).
 
 Populations (`api.demo.POPULATIONS`): knowledge consistent with the prerequisite graph
@@ -62,7 +66,7 @@ from engine.recommend.graph import SkillGraph
 from engine.recommend.sim import Classroom, Learner, Population, draw_student, generating_params
 
 PASSWORD = "benchmark-password-1"
-POLICIES = ("service", "mastery_learning", "oracle")
+POLICIES = ("service", "mastery_learning", "told_start", "oracle")
 REFERENCE = "mastery_learning"
 TARGETS = {"graph_half": 30.0, "graph_most": 40.0}  # % fewer attempts than mastery learning
 NOVICE_SLACK = 5.0  # % worse at most
@@ -242,6 +246,11 @@ def run_episode(
                 out.kinds[rec["kind"]] = out.kinds.get(rec["kind"], 0) + 1
             elif policy == "oracle":
                 skill = learner.missing(scope)[0]
+                item_id = _least_recent(school.by_skill[skill], seen)
+            elif policy == "told_start":
+                unknown = [s for s in scope if not learner.known_at_start[learner.index[s]]]
+                todo = [s for s in unknown if mastery[s] < school.thresholds.get(s, 0.95)]
+                skill = (todo or learner.missing(scope))[0]
                 item_id = _least_recent(school.by_skill[skill], seen)
             else:
                 todo = [s for s in scope if mastery[s] < school.thresholds.get(s, 0.95)]

@@ -457,7 +457,7 @@ def fit_page(
             "is_active": job.param_set_id is not None and job.param_set_id == snap.param_set_id,
             "activated": request.query_params.get("activated"),
             "gate": gate_view(job.gate, snap.skill_names),
-            "contradicted": contradicted_skills(session, snap),
+            "contradicted": contradicted_skills(session),
             "problem": problem,
         },
         status_code=status_code,
