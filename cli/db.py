@@ -161,7 +161,8 @@ def refit_command(
 def gate_summary(gate: dict[str, object]) -> str:
     """The gate's verdict in a few lines: passed or the reasons, and the overall scores."""
     lines = [f"gate: {'passes' if gate.get('passed') else 'refuses'}"]
-    lines += [f"  - {r}" for r in gate.get("reasons", []) or []]  # type: ignore[union-attr]
+    reasons = gate.get("reasons")
+    lines += [f"  - {r}" for r in reasons] if isinstance(reasons, list) else []
     overall = gate.get("overall")
     if isinstance(overall, dict):
         new, cur = overall["candidate"], overall["current"]
