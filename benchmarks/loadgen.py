@@ -50,6 +50,7 @@ class Connection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self.retry_after: float | None = None  # the last reply's Retry-After, seconds
+        self.served_s = 0.0  # how long the last request that was not shed took
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -241,9 +242,10 @@ async def _service_student(
                     "idempotency_key": key,
                 }
             ).encode()
-            began, t0, status, data = await _send(
+            began, _, status, data = await _send(
                 conn, "POST", "/api/practice/answers", auth, body, outcome, rng
             )
+            took = conn.served_s  # the served attempt, not the waits before it
             if status != 200:
                 outcome.error(f"answer {status}: {data[:200]!r}")
                 current = await _next_item(conn, auth, outcome, rng)
@@ -258,7 +260,8 @@ async def _service_student(
                 current = str(offered["item"]["id"])
             else:
                 current = await _next_item(conn, auth, outcome, rng)
-            _count(outcome, phase, began, time.perf_counter() - t0)
+                took += conn.served_s
+            _count(outcome, phase, began, took)
     except HttpError as exc:
         outcome.error(str(exc))
     finally:
@@ -282,6 +285,7 @@ async def _send(
         outcome.requests += 1
         if status != 503 or conn.retry_after is None:
             outcome.served += 1
+            conn.served_s = time.perf_counter() - t0
             return began, t0, status, data
         outcome.shed += 1
         await asyncio.sleep(conn.retry_after * (1.0 + 0.5 * rng.random()))

@@ -13,6 +13,7 @@ app = typer.Typer(
 
 # Command groups register themselves here (one import per module).
 import cli.content  # noqa: E402, F401  (content validate)
+from cli import backup as backup_commands  # noqa: E402, F401  (backup, restore)
 from cli import db as db_commands  # noqa: E402, F401  (import, refit, replay: service database)
 from cli import fit as fit_commands  # noqa: E402, F401  (fit, evaluate, crossvalidate, demo)
 from cli import serve as serve_commands  # noqa: E402, F401  (serve)

@@ -50,7 +50,7 @@ def read_only_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 def no_uvicorn(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     calls: list[Any] = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **kw: calls.append((a, kw)))
-    monkeypatch.setattr("cli.serve.check_port", lambda host, port: None)
+    monkeypatch.setattr("cli.serve.check_port", lambda host, port: None, raising=False)
     return calls
 
 
