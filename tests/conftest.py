@@ -7,10 +7,16 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from benchmarks.datasets import ENV_VAR, shared_data_dir
 
 SEED_ENV = "PATHWAYS_TEST_SEED"
+
+# Property tests check invariants, not speed (speed lives in benchmarks/): no per-example
+# deadline, so a busy CI machine cannot fail them on timing.
+settings.register_profile("pathways", deadline=None)
+settings.load_profile("pathways")
 
 # Real-PostgreSQL fixtures and the sqlite/postgres `database_url` parameter.
 pytest_plugins = ["tests.utils.postgres"]
