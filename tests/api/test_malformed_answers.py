@@ -63,7 +63,7 @@ def test_not_json_is_422(client: TestClient, engine: Engine, headers: dict[str, 
     assert written_counts(engine) == NOTHING
 
 
-def test_retired_item_is_refused(
+def test_answer_to_a_retired_item_is_refused_and_writes_nothing(
     client: TestClient, engine: Engine, session: Session, headers: dict[str, str]
 ) -> None:
     items.set_retired(session, "eq1", True)
@@ -73,7 +73,7 @@ def test_retired_item_is_refused(
     assert written_counts(engine) == NOTHING
 
 
-def test_retired_item_still_replays_an_earlier_reply(
+def test_resend_to_an_item_retired_since_returns_the_stored_reply(
     client: TestClient, engine: Engine, session: Session, headers: dict[str, str]
 ) -> None:
     first = f.answer(client, headers, "eq1", "2/4", key="before-retire")

@@ -90,7 +90,7 @@ def test_answer_is_checked_logged_and_traced(
     assert equiv["mastery"] == wrong["mastery"][0]["mastery"]
 
 
-def test_same_key_twice_logs_once_and_replies_the_same(
+def test_idempotent_resend_returns_the_stored_reply_and_stores_nothing_twice(
     client: TestClient, session: Session, runtime: Runtime, engine: Engine
 ) -> None:
     headers = _student(session, runtime, client)
@@ -165,7 +165,7 @@ def test_answer_reply_follows_the_goal(
     assert written_counts(engine)["log"] == 1
 
 
-def test_two_processes_answering_for_one_student_keep_the_state_exact(
+def test_guess_dropped_when_another_process_moved_the_stored_state(
     session: Session, runtime: Runtime, engine: Engine, settings: Settings, seed: int
 ) -> None:
     """Each process keeps the states it stored (no JSON parse on the next answer); an
@@ -210,7 +210,7 @@ def test_practice_routes_check_the_account_on_every_request(
     assert written_counts(engine)["log"] == 0
 
 
-def test_answer_after_another_process_activated_parameters_uses_them(
+def test_guess_dropped_when_an_activation_moved_the_snapshot(
     session: Session, runtime: Runtime, engine: Engine, settings: Settings, seed: int
 ) -> None:
     """A worker traces an answer before taking the write lock, on the snapshot it last
