@@ -20,7 +20,8 @@ from api.error_responses import ERROR_RESPONSES, error_content, validation_conte
 from api.lifecycle import watch_parent_from_env
 from api.middleware import install_middleware
 from api.overload import ShedLoad
-from api.pages.setup import error_page, install_pages
+from api.pages.errors import error_page
+from api.pages.setup import install_pages
 from api.routes import (
     activations,
     auth,

@@ -71,7 +71,7 @@ def busy_page(
 ) -> Response:
     """The HTML 503 page: app.js sends a remembered answer again after `retry_after`
     seconds (or reloads a page); without JavaScript a page reloads itself (Refresh)."""
-    from api.pages.setup import ERROR_TITLES
+    from api.pages.errors import ERROR_TITLES
     from api.pages.templating import render
 
     method = request.method

@@ -1,64 +1,21 @@
 """Hooking the web pages into the app: routers, /static, and HTML error pages.
 
 `install_pages(app)` is the one call `create_app` needs. Page routers use
-`PageRoute`, which turns the services' errors (NotFound, Invalid, ...) into an
-HTML error page instead of the JSON the API routes answer with.
+`api.pages.errors.PageRoute`, which turns the services' errors (NotFound, Invalid,
+...) into an HTML error page instead of the JSON the API routes answer with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import palette
+from api.pages.errors import error_page
 from api.pages.session import CsrfFailed, LoginRequired, PageForbidden, login_url
-from api.pages.templating import SCALE_CSS_PATH, STATIC_DIR, render
-from api.services.errors import RateLimited, ServiceError
-
-ERROR_TITLES = {
-    400: "That request could not be handled",
-    403: "Not allowed",
-    404: "Not found",
-    409: "That clashes with something already there",
-    422: "That was not accepted",
-    429: "Too many attempts",
-    503: "The server cannot take that right now",
-}
-
-
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    title = ERROR_TITLES.get(status, "Something went wrong")
-    return render(
-        request,
-        "error.html",
-        {"title": title, "message": message, "status": status},
-        status_code=status,
-    )
-
-
-class PageRoute(APIRoute):
-    """Route class for page routers: service errors become HTML error pages."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def page_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RateLimited as exc:
-                resp = error_page(request, 429, str(exc.detail))
-                resp.headers["Retry-After"] = str(exc.retry_after)
-                return resp
-            except ServiceError as exc:
-                detail = exc.detail if isinstance(exc.detail, str) else str(exc)
-                return error_page(request, exc.status_code, detail)
-
-        return page_handler
+from api.pages.templating import SCALE_CSS_PATH, STATIC_DIR
+from api.routes import pages_auth, pages_designer, pages_student, pages_teacher
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
@@ -91,8 +48,6 @@ async def _scale_css() -> Response:
 
 def install_pages(app: FastAPI) -> None:
     """Register the page routers, the static files and the page error handlers (once)."""
-    from api.routes import pages_auth, pages_designer, pages_student, pages_teacher
-
     if getattr(app.state, "pages_installed", False):
         return
     app.state.pages_installed = True

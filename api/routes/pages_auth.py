@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep, SessionDep, client_address, get_current_user
+from api.pages.errors import PageRoute
 from api.pages.session import (
     HOME,
     NONCE_COOKIE,
@@ -22,7 +23,6 @@ from api.pages.session import (
     set_session_cookie,
     user_from_cookie,
 )
-from api.pages.setup import PageRoute
 from api.pages.templating import render
 from api.services import auth
 from api.services.errors import Busy, RateLimited

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from api import paging
 from api.deps import RuntimeDep, SessionDep
+from api.pages.errors import PageRoute
 from api.pages.gate_view import gate_view
 from api.pages.item_form import (
     DIFFICULTIES,
@@ -29,7 +30,6 @@ from api.pages.item_form import (
     problems_of,
 )
 from api.pages.session import CsrfChecked, DesignerPage
-from api.pages.setup import PageRoute
 from api.pages.skill_map import designer_graph
 from api.pages.templating import render
 from api.services import content_import, fits, item_stats, items, params

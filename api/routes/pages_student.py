@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import RuntimeDep, SessionDep
+from api.pages.errors import PageRoute
 from api.pages.practice_view import (
     KIND_LABELS,
     MAX_TRIES,
@@ -26,7 +27,6 @@ from api.pages.practice_view import (
     wrong_streak,
 )
 from api.pages.session import CsrfChecked, StudentPage
-from api.pages.setup import PageRoute
 from api.pages.skill_map import student_map
 from api.pages.templating import render
 from api.runtime import Runtime

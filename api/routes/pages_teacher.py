@@ -18,6 +18,7 @@ from api import paging
 from api.deps import RuntimeDep, SessionDep
 from api.pages.curve import render_mastery_curve
 from api.pages.curve_data import mastery_path
+from api.pages.errors import PageRoute
 from api.pages.heatmap import (
     CellIn,
     HeatmapView,
@@ -28,7 +29,6 @@ from api.pages.heatmap import (
     unit_starts,
 )
 from api.pages.session import CsrfChecked, TeacherPage
-from api.pages.setup import PageRoute
 from api.pages.skill_map import units_for
 from api.pages.templating import render
 from api.services import auth, classes, heatmap, students
