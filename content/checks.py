@@ -13,9 +13,10 @@ from typing import Generic, TypeVar
 
 from content.answers import canonical_answer, check_key
 from content.cold_start import DEFAULT_STARTING, item_guess_slip, skill_starting
-from content.graph import find_cycles
+from content.graph import skill_graph
 from content.models import Item, Skill, Unit
 from content.problems import Location, Problem
+from engine.graph import Edge, find_cycles
 from engine.params import SkillParams
 
 T = TypeVar("T")
@@ -93,9 +94,9 @@ def duplicate_problems(declared: Sequence[Location], kind: str) -> list[Problem]
     return problems
 
 
-def prerequisite_edges(skills: Sequence[Skill]) -> list[tuple[str, str]]:
+def prerequisite_edges(skills: Sequence[Skill]) -> list[Edge]:
     """(prerequisite, skill) pairs in file order."""
-    return [(req, s.id) for s in skills for req in s.requires]
+    return skill_graph(skills)[1]
 
 
 def key_problem(item: Item) -> str | None:

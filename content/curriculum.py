@@ -16,9 +16,10 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from content.checks import Located, curriculum_problems, prerequisite_edges
-from content.graph import Edge, skill_graph, topological_order
+from content.graph import skill_graph
 from content.models import Id, Item, Skill, Text, Unit
 from content.problems import Location
+from engine.graph import Edge, topological_order
 
 FORMAT_VERSION: Literal[1] = 1
 T = TypeVar("T", Unit, Skill, Item)
@@ -107,7 +108,7 @@ class Curriculum(BaseModel):
         return prerequisite_edges(self.skills)
 
     def graph(self) -> tuple[list[str], list[Edge]]:
-        """The prerequisite DAG as plain (nodes, edges), for `content.graph` helpers."""
+        """The prerequisite DAG as plain (nodes, edges), for `engine.graph`."""
         return skill_graph(self.skills)
 
     def skill_order(self) -> list[str]:

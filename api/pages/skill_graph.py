@@ -4,7 +4,7 @@ A skill's layer (column, left to right) is the length of the longest prerequisit
 chain below it, so every arrow points rightwards. Within a column skills are
 ordered by a few barycentre sweeps, which removes most edge crossings on
 curriculum-sized graphs without a layout library. Pure: nodes and edges in,
-markup out; the caller passes the topological order from `content.graph`.
+markup out; the caller passes the topological order from `engine.graph`.
 """
 
 from __future__ import annotations

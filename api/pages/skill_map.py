@@ -2,7 +2,7 @@
 
 The student's map colours each skill by state; the designer's graph shows the
 curriculum as authored. Both draw the transitive reduction (an arrow implied by a
-longer path adds clutter, not information) in `content.graph`'s topological order.
+longer path adds clutter, not information) in `engine.graph`'s topological order.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from api.pages.practice_view import MapState, map_state
 from api.pages.skill_graph import STATE_LABELS, GraphNode, render_skill_graph
 from api.services.cache import Snapshot
 from api.services.curriculum_store import current_curriculum_data
-from content.graph import topological_order, transitive_reduction
+from engine.graph import topological_order, transitive_reduction
 from models.practice import SkillMasteryPublic
 
 

@@ -3,16 +3,18 @@
 Deliberately free of `content/` and pydantic: the service and the benchmark build it
 from a curriculum, the tests build it by hand. Everything is validated once here so the
 recommender's hot path can index without checks. Skill order as given is the curriculum
-order; `order` is a topological order that keeps curriculum order wherever the DAG allows,
-so ties anywhere downstream break the way a teacher would read the unit.
+order; `order` is `engine.graph`'s topological order, which keeps curriculum order
+wherever the DAG allows, so ties anywhere downstream break the way a teacher would read
+the unit.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from engine.graph import CycleError, ancestor_sets, topological_order
 
 
 class GraphError(ValueError):
@@ -62,7 +64,12 @@ class SkillGraph:
                     uniq.append(p)
             prereqs[skill] = tuple(sorted(uniq, key=self._curriculum_pos.__getitem__))
 
-        self.order: tuple[str, ...] = self._topological(skill_list, prereqs)
+        edges = [(p, s) for s in skill_list for p in prereqs[s]]
+        try:
+            self.order: tuple[str, ...] = tuple(topological_order(skill_list, edges))
+        except CycleError as exc:
+            path = " -> ".join(exc.cycle)
+            raise GraphError(f"prerequisites form a cycle: {path}") from None
         self.skills: tuple[str, ...] = tuple(skill_list)
         self._prereqs = prereqs
         dependents: dict[str, list[str]] = {s: [] for s in skill_list}
@@ -70,12 +77,7 @@ class SkillGraph:
             for p in prereqs[s]:
                 dependents[p].append(s)
         self._dependents = {s: tuple(d) for s, d in dependents.items()}
-        self._ancestors: dict[str, frozenset[str]] = {}
-        for s in self.order:  # prerequisites come first, so their sets exist already
-            acc: set[str] = set(prereqs[s])
-            for p in prereqs[s]:
-                acc |= self._ancestors[p]
-            self._ancestors[s] = frozenset(acc)
+        self._ancestors = ancestor_sets(skill_list, edges)
         self.position: dict[str, int] = {s: i for i, s in enumerate(self.order)}
 
         by_skill: dict[str, list[Item]] = {s: [] for s in skill_list}
@@ -100,32 +102,6 @@ class SkillGraph:
             if s not in seen:
                 raise GraphError(f"name given for unknown skill {s!r}")
             self._names[s] = str(name) or s
-
-    def _topological(
-        self, skills: list[str], prereqs: Mapping[str, tuple[str, ...]]
-    ) -> tuple[str, ...]:
-        """Kahn's algorithm, always taking the earliest ready skill in curriculum order."""
-        missing = {s: len(prereqs[s]) for s in skills}
-        dependents: dict[str, list[str]] = {s: [] for s in skills}
-        for s in skills:
-            for p in prereqs[s]:
-                dependents[p].append(s)
-        ready = [self._curriculum_pos[s] for s in skills if missing[s] == 0]
-        heapq.heapify(ready)
-        out: list[str] = []
-        while ready:
-            s = skills[heapq.heappop(ready)]
-            out.append(s)
-            for d in dependents[s]:
-                missing[d] -= 1
-                if missing[d] == 0:
-                    heapq.heappush(ready, self._curriculum_pos[d])
-        if len(out) != len(skills):
-            stuck = sorted(
-                (s for s in skills if missing[s] > 0), key=self._curriculum_pos.__getitem__
-            )
-            raise GraphError(f"prerequisites form a cycle through skill(s) {stuck}")
-        return tuple(out)
 
     def __len__(self) -> int:
         return len(self.skills)

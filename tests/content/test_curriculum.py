@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from content import Curriculum, curriculum_from_data
-from content.graph import topological_order
+from engine.graph import topological_order
 
 
 def test_lookups_and_graph(data: dict[str, Any]) -> None:

@@ -13,10 +13,10 @@ import pytest
 from content import Curriculum, load_curriculum, sample_curriculum_path, validate_curriculum
 from content.answers import canonical_answer, check_answer
 from content.cold_start import skill_starting
-from content.graph import ancestors, find_cycles
 from content.keys import ChoiceKey, FractionKey, NumericKey, TextKey
 from content.models import Item
 from content.numbers import format_fraction, format_rounded
+from engine.graph import ancestors, find_cycles
 
 
 @cache
