@@ -84,7 +84,12 @@ def test_recommendations_respect_the_graph_and_mastery(
         if r.kind == "gap":
             assert r.related is not None
             assert r.skill_id in graph.ancestors(r.related)
-            assert eff[r.related] < config.threshold(r.related)
+            # struggling on a skill not rated mastered (its P(known) may be past the
+            # threshold yet unconfirmed: right answers after a run of wrong ones)
+            assert not rec.mastered(state, beliefs, r.related)
+            assert eff[r.related] < config.threshold(r.related) or not rec._confirmed(
+                state.skills.get(r.related), r.related
+            )
         if r.kind == "return":
             assert r.related in graph.prerequisites(r.skill_id)
 
