@@ -1,4 +1,4 @@
-"""Where the shared data live, and loaders for the three shared files.
+"""Loaders for the three shared files (where they live: `cli.datasets`).
 
 The data are read in place (never copied into the repo). `python -m
 benchmarks.datasets` measures our loaders against a plain `pandas.read_csv`
@@ -7,44 +7,40 @@ of the same file, measured in the same run.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from cli.datasets import (
+    ASSISTMENTS_TEST,
+    ASSISTMENTS_TRAIN,
+    CT,
+    ENV_VAR,
+    REPO_ROOT,
+    SharedDataMissing,
+    shared_data_dir,
+    shared_file,
+)
 from engine.io import load_responses
 from engine.io.mapping import MultiSkill
 from engine.responses import Responses
 
-ENV_VAR = "PATHWAYS_SHARED_DATA"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-CT = Path("cognitive_tutor/ct.csv")
-ASSISTMENTS_TRAIN = Path("assistments2009/builder_train.csv")
-ASSISTMENTS_TEST = Path("assistments2009/builder_test.csv")
-
-
-class SharedDataMissing(FileNotFoundError):
-    """The shared data folder or one of its files is absent."""
-
-
-def shared_data_dir() -> Path:
-    """`$PATHWAYS_SHARED_DATA`, else `<repo root>/../shared/data`; may not exist."""
-    env = os.environ.get(ENV_VAR)
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
-
-
-def shared_file(relative: Path, root: Path | None = None) -> Path:
-    """Absolute path of a shared file; `SharedDataMissing` says where it was looked for."""
-    base = shared_data_dir() if root is None else root
-    path = base / relative
-    if not path.is_file():
-        raise SharedDataMissing(
-            f"shared data file not found at {path}; set {ENV_VAR} to the shared data folder"
-        )
-    return path
+__all__ = [
+    "ASSISTMENTS_TEST",
+    "ASSISTMENTS_TRAIN",
+    "CT",
+    "ENV_VAR",
+    "REPO_ROOT",
+    "SharedDataMissing",
+    "assistments_path",
+    "ct_path",
+    "load_assistments",
+    "load_ct",
+    "shared_data_dir",
+    "shared_file",
+]
 
 
 def ct_path(root: Path | None = None) -> Path:

@@ -31,9 +31,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.engine import make_url
-
-from cli.main import app
 
 PG_BINDIR_ENV = "PATHWAYS_PG_BINDIR"
 COUNTED = (("response_log", "answers"), ("user", "accounts"), ("item", "items"))
@@ -45,7 +42,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _settings() -> Any:
-    from cli.serve import settings_or_exit
+    from cli.runtime import settings_or_exit
 
     return settings_or_exit()
 
@@ -75,7 +72,6 @@ def _schema(db: sqlite3.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-@app.command("backup")
 def backup_command(
     path: Annotated[Path, typer.Argument(help="File to write the backup to.")],
     force: Annotated[bool, typer.Option("--force", help="Replace PATH if it exists.")] = False,
@@ -115,7 +111,6 @@ def backup_command(
     )
 
 
-@app.command("restore")
 def restore_command(
     path: Annotated[Path, typer.Argument(help="A file written by `pathways backup`.")],
     force: Annotated[
@@ -133,7 +128,7 @@ def restore_command(
     else:
         _sqlite_restore(path, database, force)
         where = str(database)
-    from cli.serve import service_runtime
+    from cli.runtime import service_runtime
 
     runtime = service_runtime()  # applies newer migrations, if the backup is older
     try:
@@ -206,6 +201,8 @@ def _pg_tool(name: str) -> str:
 
 
 def _libpq(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -227,6 +224,7 @@ def _pg_dump(url: str, path: Path) -> None:
 
 def _pg_restore(url: str, path: Path, force: bool) -> None:
     from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
 
     engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
     try:

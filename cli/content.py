@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.main import app
-from content import sample_curriculum_path
-from content.csv_items import parse_item_csv
-from content.loader import parse_file
-from content.problems import ValidationReport
+if TYPE_CHECKING:
+    from content.problems import ValidationReport
 
+# The content checker is imported inside the command: `pathways --help` should not pay for it.
 content_app = typer.Typer(help="Curriculum content: validate curricula and item banks.")
-app.add_typer(content_app, name="content")
 
 
 def _csv_report(path: Path, curriculum_path: Path) -> ValidationReport:
+    from content.csv_items import parse_item_csv
+    from content.loader import parse_file
+    from content.problems import ValidationReport
+
     parsed = parse_file(curriculum_path)
     if parsed.problems:
         return ValidationReport(0, 0, 0, tuple(parsed.problems))
@@ -55,6 +56,9 @@ def validate(
     ] = None,
 ) -> None:
     """Report every problem with its location; exit 1 if there is any."""
+    from content import sample_curriculum_path
+    from content.loader import parse_file
+
     if path.suffix.lower() == ".csv":
         report = _csv_report(path, curriculum or sample_curriculum_path())
     else:

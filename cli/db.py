@@ -17,12 +17,10 @@ from typing import Annotated
 
 import typer
 
-from cli.main import app
 from cli.progress import progress_bar
-from cli.serve import service_runtime
+from cli.runtime import service_runtime
 
 
-@app.command("import")
 def import_command(
     path: Annotated[Path, typer.Argument(help="Curriculum .yaml or item bank .csv.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -60,7 +58,6 @@ def import_command(
     )
 
 
-@app.command("refit")
 def refit_command(
     forgets: Annotated[bool, typer.Option("--forgets", help="Also fit P(forget).")] = False,
     multigs: Annotated[bool, typer.Option("--multigs", help="Guess/slip per item.")] = False,
@@ -177,7 +174,6 @@ def gate_summary(gate: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-@app.command("replay")
 def replay_command() -> None:
     """Recompute every student's mastery from the response log (active parameters)."""
     from api.services.replay import replay

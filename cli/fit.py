@@ -16,13 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
-import numpy as np
 import typer
 
-from cli.main import app
+from cli.datasets import CT, ENV_VAR, shared_data_dir
 from cli.progress import progress_bar
-from engine.params import ModelParams, ParamsError
-from engine.responses import DataError, Responses
 
 if TYPE_CHECKING:
     from engine.bounds import Bounds
@@ -30,8 +27,10 @@ if TYPE_CHECKING:
     from engine.fit import BKTFitter
     from engine.io import MultiSkill
     from engine.metrics import Metrics
+    from engine.params import ModelParams
+    from engine.responses import Responses
 
-# Heavy modules (pandas, numba) are imported inside the commands, so that
+# The engine (numpy, pandas, numba) is imported inside the commands, so that
 # `pathways --help` and the other command groups start fast.
 # --format and --multi-skill are plain strings checked by engine.io, so that a bad value
 # gets the same one-line error (listing the choices) as every other bad input.
@@ -61,6 +60,9 @@ MaxIterOpt = Annotated[int, typer.Option("--max-iter", min=1, help="EM iteration
 @contextmanager
 def bad_input_exits() -> Iterator[None]:
     """Turn input errors into one line on stderr and exit code 2 (no traceback)."""
+    from engine.params import ParamsError
+    from engine.responses import DataError
+
     try:
         yield
     except (DataError, ParamsError, ValueError, OSError) as exc:  # bad data, file, option
@@ -155,7 +157,6 @@ def _fit(responses: Responses, desc: str, **settings: Any) -> BKTFitter:
         close()
 
 
-@app.command("fit")
 def fit_command(
     data: Annotated[
         Path | None,
@@ -253,7 +254,6 @@ def fit_command(
     typer.echo(f"wrote {out}")
 
 
-@app.command("evaluate")
 def evaluate_command(
     data: DataArg,
     params_path: Annotated[Path, typer.Option("--params", help="Parameters written by `fit`.")],
@@ -262,6 +262,7 @@ def evaluate_command(
 ) -> None:
     """Score fitted parameters on data; prints one JSON object (auc, rmse, log_loss, ...)."""
     from engine.evaluate import evaluate
+    from engine.params import ModelParams
 
     with bad_input_exits():
         params = ModelParams.load(params_path)
@@ -286,7 +287,6 @@ def _cv_text(result: CVResult) -> str:
     return "\n".join(lines)
 
 
-@app.command("crossvalidate")
 def crossvalidate_command(
     data: DataArg,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Number of folds (by student).")] = 5,
@@ -322,6 +322,8 @@ def crossvalidate_command(
 def _demo_sequence(params: ModelParams, responses: Responses) -> tuple[int, int]:
     """The skill with most responses and, on it, the longest sequence that ends mastered
     (P >= 0.95; else the longest): a trace that shows learning. Ties go to the first name."""
+    import numpy as np
+
     from engine.trace import trace
 
     k = int(np.argmax(np.bincount(responses.skill, minlength=len(responses.skills))))
@@ -335,7 +337,6 @@ def _demo_sequence(params: ModelParams, responses: Responses) -> tuple[int, int]
     return k, int(by_length[0])
 
 
-@app.command("demo")
 def demo_command(
     data: Annotated[
         Path | None,
@@ -346,7 +347,6 @@ def demo_command(
     ] = None,
 ) -> None:
     """Fit the shared Cognitive Tutor sample; show parameters and one student's mastery trace."""
-    from benchmarks.datasets import CT, ENV_VAR, shared_data_dir
     from engine.trace import trace
 
     path = data if data is not None else shared_data_dir() / CT

@@ -18,22 +18,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.main import app
+from cli.runtime import settings_or_exit
 
 if TYPE_CHECKING:
-    from api.runtime import Runtime
     from api.settings import Settings
-
-
-def settings_or_exit() -> Settings:
-    """Settings from the environment; a bad value ends with its message and exit code 2."""
-    from api.settings import SettingsError, load_settings
-
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
 
 
 def check_port(host: str, port: int) -> None:
@@ -54,22 +42,6 @@ def check_port(host: str, port: int) -> None:
             raise typer.Exit(2) from None
 
 
-def service_runtime() -> Runtime:
-    """The service's runtime for a CLI command, on a migrated database."""
-    from api.runtime import Runtime
-    from api.settings import SettingsError
-    from models.migrate import upgrade
-
-    try:
-        runtime = Runtime.create(settings_or_exit())
-    except SettingsError as exc:  # e.g. a read-only data directory, named
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    upgrade(runtime.engine)
-    return runtime
-
-
-@app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,

@@ -15,11 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.main import app
-from cli.serve import service_runtime
+from cli.runtime import service_runtime
 
 users_app = typer.Typer(help="Service accounts: add and list users.", no_args_is_help=True)
-app.add_typer(users_app, name="users")
 
 ROLES = ("student", "teacher", "designer", "admin")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from benchmarks.datasets import ENV_VAR, shared_data_dir
+from cli.datasets import ENV_VAR, shared_data_dir
 
 SEED_ENV = "PATHWAYS_TEST_SEED"
 
