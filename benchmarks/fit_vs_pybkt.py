@@ -2,6 +2,7 @@
 
     python -m benchmarks.fit_vs_pybkt --json OUT.json [--restarts 1] [--seeds 3]
     python -m benchmarks.fit_vs_pybkt --min-data [--json OUT.json]   # only the min-data study
+    python -m benchmarks.fit_vs_pybkt --datasets e2e [--seeds 3]     # only the end-to-end row
 
 Data sets: Cognitive Tutor `ct.csv` (5-fold cross-validation, folds by student;
 metrics over the pooled out-of-fold predictions) and ASSISTments 2009 in the
@@ -41,6 +42,25 @@ way right after our flat fit of the same seed (so both see the same machine load
 the ratio to our plain (flat-prior) fit is the median of the per-seed ratios.
 Targets: flat >= 20x pyBKT, MAP <= 1.5x our flat fit.
 
+End-to-end row (`--datasets e2e`, same run, seeds and restarts): the ASSISTments
+Piech train split from file to parameter file, each engine in a fresh process, wall
+time of the whole process (interpreter start, imports, reading and parsing, fit,
+writing). Ours: `python -m cli fit builder_train.csv --out P.json --format dkt
+--restarts R --seed S` (the `pathways fit` command). pyBKT: `PYBKT_SCRIPT`, the
+plain script a pyBKT user writes: read the three-line file into a DataFrame in
+pyBKT's default columns (each sequence its own student, `order_id` in file order),
+`Model(seed=S, num_fits=R, parallel=True).fit(data=df)`, `model.params().to_csv`.
+The settings match pyBKT's defaults: every skill in the file, one guess/slip and one
+learn rate per skill (no multigs/multilearn), forgets off, R random restarts (1 by
+default), at most 100 EM iterations, stopping when the log-likelihood changes by less
+than 1e-3 (pyBKT's `EM_fit` defaults; `pathways fit --max-iter` 100 and
+`BKTFitter`'s `tol` 1e-3). Both use both cores. The runs alternate ours, pyBKT per
+seed (same machine load); wall and CPU time (user + system of the process, from
+`getrusage`) are medians over seeds. One untimed run of each on
+a tiny file first loads our numba kernels' on-disk cache (a fresh checkout compiles
+them once, like any first run) and warms both interpreters' bytecode caches. Both
+outputs are checked to hold the same skills. Target: >= 10x.
+
 `--min-data`: the measurement behind engine.fit.SERVICE_MIN_STUDENTS /
 SERVICE_MIN_RESPONSES (untimed, synthetic). Schools of 8 skills, each skill's
 parameters drawn uniformly (prior 0.1-0.9, learn 0.03-0.3, guess 0.05-0.35, slip
@@ -57,8 +77,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -70,7 +93,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from benchmarks.datasets import load_assistments, load_ct, shared_data_dir
+from benchmarks.datasets import (
+    ASSISTMENTS_TRAIN,
+    REPO_ROOT,
+    assistments_path,
+    load_assistments,
+    load_ct,
+    shared_data_dir,
+)
 from engine.crossval import student_folds
 from engine.fit import BKTFitter, service_fitter
 from engine.io import from_frame, to_pybkt_frame
@@ -455,6 +485,156 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+# ---- end to end: `pathways fit` vs a plain pyBKT script, each a fresh process ----------------
+
+# The job a pyBKT user scripts by hand: DKT file in, parameters out (see the module doc).
+PYBKT_SCRIPT = """
+import sys
+
+import pandas as pd
+from pyBKT.models import Model
+
+data, out, seed, restarts = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+with open(data) as f:
+    lines = f.read().splitlines()
+rows = {"order_id": [], "user_id": [], "skill_name": [], "correct": []}
+for s in range(len(lines) // 3):
+    skills = [x for x in lines[3 * s + 1].split(",") if x.strip()]
+    correct = [int(x) for x in lines[3 * s + 2].split(",") if x.strip()]
+    for skill, c in zip(skills, correct):
+        rows["order_id"].append(len(rows["order_id"]) + 1)
+        rows["user_id"].append(s)
+        rows["skill_name"].append(skill.strip())
+        rows["correct"].append(c)
+model = Model(seed=seed, num_fits=restarts, parallel=True)
+model.fit(data=pd.DataFrame(rows))
+model.params().to_csv(out)
+"""
+E2E_WARM_UP = "3\n1,2,1\n0,1,1\n2\n2,1\n1,0\n"  # two tiny sequences, DKT format
+
+
+@dataclass
+class EndToEndRow:
+    """`pathways fit` vs `PYBKT_SCRIPT`, wall time of each fresh process."""
+
+    dataset: str
+    variant: str
+    ours_s: float
+    pybkt_s: float
+    speedup: float
+    ours_command: str
+    pybkt_command: str
+    restarts: int
+    seeds: list[int]
+    skills: int
+    ours_s_by_seed: list[float]
+    pybkt_s_by_seed: list[float]
+    ours_cpu_s: float
+    pybkt_cpu_s: float
+    ours_cpu_s_by_seed: list[float]
+    pybkt_cpu_s_by_seed: list[float]
+
+
+def ours_command(data: Path, out: Path, seed: int, restarts: int) -> list[str]:
+    return [sys.executable, "-m", "cli", "fit", str(data), "--out", str(out), "--format",
+            "dkt", "--restarts", str(restarts), "--seed", str(seed)]  # fmt: skip
+
+
+def pybkt_command(data: Path, out: Path, seed: int, restarts: int) -> list[str]:
+    return [sys.executable, "-c", PYBKT_SCRIPT, str(data), str(out), str(seed), str(restarts)]
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_process(command: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, all threads) of one fresh process, start to
+    exit; CPU time is the steadier of the two on a busy machine. A failure stops the run."""
+    cpu, start = _children_cpu_s(), time.perf_counter()
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+    took, cpu = time.perf_counter() - start, _children_cpu_s() - cpu
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command[:5])} ... exited {done.returncode}: {done.stderr.strip()[-800:]}"
+        )
+    return took, cpu
+
+
+def _shown(command: list[str]) -> str:
+    """The command as reported: the interpreter and the script text abbreviated."""
+    parts = ["python" if c == sys.executable else c for c in command]
+    return " ".join("PYBKT_SCRIPT" if c == PYBKT_SCRIPT else c for c in parts)
+
+
+def end_to_end(restarts: int, seeds: list[int]) -> EndToEndRow:
+    data = assistments_path("train")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        tiny = out / "tiny.csv"
+        tiny.write_text(E2E_WARM_UP)
+        timed_process(ours_command(tiny, out / "warm.json", 0, restarts))  # untimed warm-up
+        timed_process(pybkt_command(tiny, out / "warm.csv", 0, restarts))
+        ours_t, theirs_t, ours_cpu, theirs_cpu = [], [], [], []
+        for seed in seeds:
+            wall, cpu = timed_process(ours_command(data, out / "ours.json", seed, restarts))
+            ours_t.append(wall)
+            ours_cpu.append(cpu)
+            wall, cpu = timed_process(pybkt_command(data, out / "pybkt.csv", seed, restarts))
+            theirs_t.append(wall)
+            theirs_cpu.append(cpu)
+            print(
+                f"  end to end seed {seed}: pathways fit {ours_t[-1]:.2f}s "
+                f"(cpu {ours_cpu[-1]:.2f}s) | pyBKT script {theirs_t[-1]:.2f}s "
+                f"(cpu {theirs_cpu[-1]:.2f}s) | {theirs_t[-1] / ours_t[-1]:.1f}x",
+                flush=True,
+            )
+        ours_skills = set(ModelParams.load(out / "ours.json").skills)
+        theirs_skills = {str(k) for k in pd.read_csv(out / "pybkt.csv")["skill"].unique()}
+        if ours_skills != theirs_skills:
+            raise RuntimeError(
+                f"the two fits hold different skills: {sorted(ours_skills ^ theirs_skills)}"
+            )
+        named = Path("$PATHWAYS_SHARED_DATA") / ASSISTMENTS_TRAIN  # no machine path in results
+        shown = (_shown(ours_command(named, Path("P.json"), 0, restarts)),
+                 _shown(pybkt_command(named, Path("P.csv"), 0, restarts)))  # fmt: skip
+    o_t, p_t = statistics.median(ours_t), statistics.median(theirs_t)
+    return EndToEndRow(
+        dataset="ASSISTments 2009 train",
+        variant="BKT end to end",
+        ours_s=o_t,
+        pybkt_s=p_t,
+        speedup=p_t / o_t,
+        ours_command=shown[0],
+        pybkt_command=shown[1],
+        restarts=restarts,
+        seeds=seeds,
+        skills=len(ours_skills),
+        ours_s_by_seed=ours_t,
+        pybkt_s_by_seed=theirs_t,
+        ours_cpu_s=statistics.median(ours_cpu),
+        pybkt_cpu_s=statistics.median(theirs_cpu),
+        ours_cpu_s_by_seed=ours_cpu,
+        pybkt_cpu_s_by_seed=theirs_cpu,
+    )
+
+
+def end_to_end_table(row: EndToEndRow) -> str:
+    return "\n".join(
+        [
+            f"end to end, {row.dataset}, {row.skills} skills, restarts {row.restarts}, "
+            f"median of seeds {row.seeds}:",
+            f"  pathways fit  {row.ours_s:7.2f} s (cpu {row.ours_cpu_s:6.2f} s)  "
+            f"{row.ours_command}",
+            f"  pyBKT script  {row.pybkt_s:7.2f} s (cpu {row.pybkt_cpu_s:6.2f} s)  "
+            f"{row.pybkt_command}",
+            f"  speedup       {row.speedup:7.1f}x wall, {row.pybkt_cpu_s / row.ours_cpu_s:.1f}x cpu"
+            "  (target >= 10x wall)",
+        ]
+    )
+
+
 # ---- the min-data study (engine.fit.SERVICE_MIN_STUDENTS / SERVICE_MIN_RESPONSES) -----------
 
 MIN_DATA_STUDENTS = (3, 5, 8, 10, 15, 20, 30)
@@ -566,7 +746,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the rows as a JSON list here")
     parser.add_argument("--restarts", type=int, default=1, help="random restarts, both engines")
     parser.add_argument("--seeds", type=int, default=5, help="fits per engine (seeds 0..n-1)")
-    parser.add_argument("--datasets", default="ct,assistments", help="comma-separated subset")
+    parser.add_argument(
+        "--datasets",
+        default="ct,assistments,e2e",
+        help="comma-separated subset of ct, assistments, e2e (end to end, fresh processes)",
+    )
     parser.add_argument(
         "--start-draws",
         type=int,
@@ -597,9 +781,10 @@ def main(argv: list[str] | None = None) -> int:
     check_compiled_pybkt()
     seeds = list(range(args.seeds))
     print(f"shared data: {shared_data_dir()}; restarts {args.restarts}; seeds {seeds}")
-    print("warming up the numba JIT before timing ...", flush=True)
-    warm_up()
     wanted = {d.strip() for d in args.datasets.split(",")}
+    if wanted & {"ct", "assistments"}:
+        print("warming up the numba JIT before timing ...", flush=True)
+        warm_up()
     rows: list[Row] = []
     mapping = preset(["user_id", "skill_name", "correct", "order_id"])
     if "ct" in wanted:
@@ -623,14 +808,19 @@ def main(argv: list[str] | None = None) -> int:
             args.start_draws,
             with_priors=True,
         )
-    print()
-    print("fit s: median over seeds, DataFrame -> fitted parameters (CV: sum over folds);")
-    print("AUC/RMSE: mean over seeds; same-start AUC: ours fitted from pyBKT's own random starts")
-    print("numba JIT warmed before timing; ours MB: tracemalloc peak of our fit")
-    print("MAP / MAP+EB rows: our fit under Priors.default() (and empirical Bayes); speedup")
-    print("column = fit time relative to our flat fit of the same variant")
-    print(table(rows))
-    if args.start_draws:
+    e2e = end_to_end(args.restarts, seeds) if "e2e" in wanted else None
+    if rows:
+        print()
+        print("fit s: median over seeds, DataFrame -> fitted parameters (CV: sum over folds);")
+        print("AUC/RMSE: mean over seeds; same-start AUC: ours fitted from pyBKT's own starts")
+        print("numba JIT warmed before timing; ours MB: tracemalloc peak of our fit")
+        print("MAP / MAP+EB rows: our fit under Priors.default() (and empirical Bayes); speedup")
+        print("column = fit time relative to our flat fit of the same variant")
+        print(table(rows))
+    if e2e is not None:
+        print()
+        print(end_to_end_table(e2e))
+    if args.start_draws and rows:
         print()
         print(f"random-start check: mean test AUC over {args.start_draws} one-restart fits, our EM")
         print("from our random starts vs from pyBKT's (our EM reproduces pyBKT's from its starts)")
@@ -641,7 +831,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        found: list[Row | EndToEndRow] = [*rows, *([e2e] if e2e else [])]
+        args.json.write_text(json.dumps([asdict(r) for r in found], indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0
 
