@@ -49,6 +49,7 @@ from api.services.curriculum_store import (
     write_curriculum,
 )
 from api.services.errors import Conflict, Invalid
+from api.services.model_drift import replay_if_model_changed
 from content.csv_items import parse_item_csv
 from content.curriculum import Curriculum
 from content.loader import parse_text
@@ -101,7 +102,7 @@ def import_text(
         if not report.ok:
             raise Invalid({"kind": kind, **report.to_dict()})
         cur = parsed.curriculum()
-        with write_transaction(session):
+        with write_transaction(session), replay_if_model_changed(session):
             changes = write_curriculum(session, cur)
         return {"kind": kind, **report.to_dict(), **changes}
     return _import_items(session, text, filename)

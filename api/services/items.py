@@ -23,6 +23,7 @@ from api.services.curriculum_store import (
     write_items,
 )
 from api.services.errors import Invalid, NotFound
+from api.services.model_drift import replay_if_model_changed
 from content.loader import curriculum_from_data
 from content.merge import merge_items
 from content.models import Item as ContentItem
@@ -115,7 +116,7 @@ def update_item(session: Session, item_id: str, definition: dict[str, Any]) -> I
     if definition.get("id", item_id) != item_id:
         raise Invalid(f"id: the body's id {definition.get('id')!r} differs from {item_id!r}")
     item = _parse({**definition, "id": item_id}, "body")
-    with write_transaction(session):
+    with write_transaction(session), replay_if_model_changed(session):
         row = get_item(session, item_id)
         data = current_curriculum_data(session)
         assert data is not None
@@ -136,7 +137,7 @@ def update_item(session: Session, item_id: str, definition: dict[str, Any]) -> I
 
 def set_retired(session: Session, item_id: str, retired: bool) -> Item:
     """Retire (no longer offered or accepted; history kept) or restore an item."""
-    with write_transaction(session):
+    with write_transaction(session), replay_if_model_changed(session):
         row = get_item(session, item_id)
         if not retired:
             _check_skills_active(session, row)

@@ -86,6 +86,8 @@ def replay(
     """Recompute all mastery from the log with the active parameters (own transaction)."""
     cache = cache or CatalogCache()
     with write_transaction(session):
-        bump_revision(session)  # no change, but takes the row lock (see module doc)
+        # takes the row lock (see module doc); every process drops its snapshot and the
+        # student states it kept, which were traced before this rebuild
+        bump_revision(session, params=True)
         snap = cache.get(session, read_revision(session))
         return replay_into(session, snap, progress)
