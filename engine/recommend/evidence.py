@@ -80,7 +80,7 @@ def compute_beliefs(
     effective = dict(supported)
     suspected_by: dict[str, str] = {}
     factor: dict[str, float] = {}
-    for c, rec in state.skills.items():
+    for c, rec in sorted(state.skills.items()):  # one order whatever the storage's
         if len(rec.fail_steps) < 2 or c not in graph:
             continue
         pres = graph.prerequisites(c)

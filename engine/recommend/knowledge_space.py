@@ -142,7 +142,12 @@ class KnowledgeSpace:
         self, state: StudentState
     ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Practised skills' columns, their paths, and log-likelihoods inside/outside."""
-        practised = [(self.index[s], r) for s, r in state.skills.items() if s in self.index]
+        # graph order, not the state's key order (which JSON storage may permute): the
+        # sums below then round the same for a kept and a reloaded state
+        practised = sorted(
+            ((self.index[s], r) for s, r in state.skills.items() if s in self.index),
+            key=lambda row: row[0],
+        )
         rows = np.fromiter((i for i, _ in practised), dtype=np.intp, count=len(practised))
         paths = np.array([r.paths for _, r in practised], dtype=np.float64).reshape(-1, 4)
         l1 = paths[:, 0] + paths[:, 1]

@@ -97,7 +97,11 @@ def _start_likelihoods(
     skills: Sequence[str], state: StudentState
 ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
     index = {s: i for i, s in enumerate(skills)}
-    practised = [(index[s], r.paths) for s, r in state.skills.items() if s in index]
+    # graph order, whatever the state's key order (see knowledge_space._answers)
+    practised = sorted(
+        ((index[s], r.paths) for s, r in state.skills.items() if s in index),
+        key=lambda row: row[0],
+    )
     rows = np.array([i for i, _ in practised], dtype=np.intp)
     paths = np.array([p for _, p in practised], dtype=np.float64).reshape(-1, 4)
     return rows, paths[:, 0] + paths[:, 1], paths[:, 2] + paths[:, 3]
@@ -204,7 +208,10 @@ class PriorProfile:
         Vectorised over skills and grid points: the recommender calls this on every answer.
         """
         table = self._table(state.student_class)
-        practised = [(self.index[s], r) for s, r in state.skills.items() if s in self.index]
+        practised = sorted(  # graph order (see knowledge_space._answers)
+            ((self.index[s], r) for s, r in state.skills.items() if s in self.index),
+            key=lambda row: row[0],
+        )
         if not practised:
             priors = table @ self._w
             values = priors.tolist()
