@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 
@@ -26,6 +25,8 @@ def _codes(
     """Factorize to int codes, names sorted so codes are reproducible."""
     arr = np.asarray(values)
     if arr.dtype.kind in "OUiub":
+        import pandas as pd  # here only: readers that build codes themselves skip pandas
+
         # Hash-factorize first, then sort only the distinct names (5x faster than
         # np.unique over all values as strings); missing values take the slow path
         # so that None still becomes "None".
@@ -89,24 +90,40 @@ class Responses:
                 raise DataError(f"column {name!r} has {length} values but correct has {n}")
         skill_codes, skills = _codes(skill)
         student_codes, students = _codes(student)
-        items: tuple[str, ...]
-        classes: tuple[str, ...]
-        if item is None:
-            item_codes, items = np.zeros(n, np.int32), ("",)
-        else:
-            item_codes, items = _codes(item)
-        if student_class is None:
-            class_codes, classes = np.zeros(n, np.int32), ("",)
-        else:
-            class_codes, classes = _codes(student_class)
-        order = np.lexsort((np.arange(n), student_codes, skill_codes))
+        return cls.from_codes(
+            c, skill_codes, skills, student_codes, students, rows,
+            item=None if item is None else _codes(item),
+            student_class=None if student_class is None else _codes(student_class),
+        )  # fmt: skip
+
+    @classmethod
+    def from_codes(
+        cls,
+        correct: NDArray[np.integer],
+        skill: NDArray[np.int32],
+        skills: tuple[str, ...],
+        student: NDArray[np.int32],
+        students: tuple[str, ...],
+        row: NDArray[np.int64],
+        item: tuple[NDArray[np.int32], tuple[str, ...]] | None = None,
+        student_class: tuple[NDArray[np.int32], tuple[str, ...]] | None = None,
+    ) -> Responses:
+        """Build from checked 0/1 values and codes already factorized as `from_columns` does
+        (names sorted, codes their indices), in time order within each student; a reader
+        that codes its ids itself (DKT) needs neither `_codes` nor pandas."""
+        n = correct.shape[0]
+        item_codes, items = (np.zeros(n, np.int32), ("",)) if item is None else item
+        class_codes, classes = (
+            (np.zeros(n, np.int32), ("",)) if student_class is None else student_class
+        )
+        order = np.lexsort((np.arange(n), student, skill))
         return cls(
-            correct=c.astype(np.int8)[order],
-            skill=skill_codes[order],
-            student=student_codes[order],
+            correct=correct.astype(np.int8)[order],
+            skill=skill[order],
+            student=student[order],
             item=item_codes[order],
             student_class=class_codes[order],
-            row=rows[order],
+            row=row[order],
             skills=skills,
             students=students,
             items=items,

@@ -11,13 +11,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from engine.responses import DataError, Responses
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas is imported inside the functions that use it: the DKT reader needs this
+# module's helpers, and `pathways fit` on a DKT file then starts without pandas.
 
 MultiSkill = Literal["split", "first", "error"]
 MissingSkill = Literal["error", "drop"]
@@ -91,6 +96,8 @@ def _by_value(
     Response columns hold few distinct values (ids, 0/1) in many rows, so this
     is what keeps loading a 400k-row export well under a second.
     """
+    import pandas as pd
+
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     converted = convert(pd.Series(np.asarray(uniques, dtype=object)))
     return np.append(converted, np.asarray([fill], dtype=converted.dtype))[codes]
@@ -98,6 +105,8 @@ def _by_value(
 
 def _id_text(uniques: pd.Series) -> NDArray[np.object_]:
     """Distinct ids -> stripped strings; integral floats print as ints ("297", not "297.0")."""
+    import pandas as pd
+
     values = uniques.to_numpy(dtype=object)
     if all(isinstance(v, float | np.floating) for v in values):
         floats = values.astype(np.float64)
@@ -155,6 +164,8 @@ def parse_correct(
     series: pd.Series, rows: NDArray[np.int64], column: str, source: str | None = None
 ) -> NDArray[np.int8]:
     """0/1 (ints, 0.0/1.0 floats, booleans or their text) -> int8; anything else names the row."""
+    import pandas as pd
+
     values = binary_values(series)
     bad = np.isnan(values)
     if bad.any():
@@ -169,6 +180,8 @@ def parse_correct(
 def _parse_order(
     series: pd.Series, rows: NDArray[np.int64], column: str, source: str | None
 ) -> NDArray[np.float64]:
+    import pandas as pd
+
     try:  # fast path; the slow one only runs to find the bad cell
         values = np.asarray(series.to_numpy(dtype=object, na_value=np.nan), dtype=np.float64)
     except (TypeError, ValueError):
@@ -210,6 +223,8 @@ def from_frame(
     `DataWarning`; the default refuses them. `rows` are the 1-based source row
     numbers used in messages and kept in `Responses.row` (default 1..n).
     """
+    import pandas as pd
+
     check_choice(multi_skill, MULTI_SKILL_CHOICES, "multi_skill")
     check_choice(missing_skill, MISSING_SKILL_CHOICES, "missing_skill")
     roles = mapping.roles()

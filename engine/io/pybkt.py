@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from engine.io.mapping import ColumnMapping, MultiSkill, missing_columns_error
 from engine.io.table import load_table
 from engine.responses import Responses
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas is imported inside the functions that use it: the DKT reader needs this
+# module's helpers, and `pathways fit` on a DKT file then starts without pandas.
 
 REQUIRED = ("user_id", "skill_name", "correct")
 
@@ -60,6 +66,8 @@ def to_pybkt_frame(responses: Responses) -> pd.DataFrame:
     `template_id` holds the item (omitted when the data have no items); `row`
     is the source row, for lining predictions up with the input.
     """
+    import pandas as pd
+
     n = len(responses)
     frame = pd.DataFrame(
         {

@@ -10,9 +10,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from engine.io.mapping import (
@@ -25,6 +25,12 @@ from engine.io.mapping import (
     missing_columns_error,
 )
 from engine.responses import DataError, Responses
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas is imported inside the functions that use it: the DKT reader needs this
+# module's helpers, and `pathways fit` on a DKT file then starts without pandas.
 
 
 def open_checked(path: Path) -> bytes:
@@ -51,6 +57,8 @@ def delimiter_of(header_line: str) -> str:
 
 def read_header(path: Path) -> tuple[list[str], str]:
     """Column names and delimiter of a table file."""
+    import pandas as pd
+
     line = first_line(open_checked(path))
     sep = delimiter_of(line)
     try:
@@ -67,6 +75,8 @@ def read_columns(
 ) -> pd.DataFrame:
     """The named columns, those in `text` as text (ids keep their spelling); others are
     left to the C parser's number inference, which is fast and falls back to text."""
+    import pandas as pd
+
     kwargs = {
         "sep": sep,
         "usecols": list(dict.fromkeys(columns)),
