@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -53,7 +53,10 @@ class CatalogItem:
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Catalog:
+    """The content and the parameters the service runs, as read at one revision: what a
+    `Snapshot` is built from, without the recommender (the costly part to build)."""
+
     revision: tuple[int, int]
     items: Mapping[str, CatalogItem]
     skills: tuple[str, ...]  # curriculum order (unit order, then order within the unit)
@@ -65,13 +68,7 @@ class Snapshot:
     by_skill: Mapping[str, SkillParams]  # every curriculum skill: active set, else cold start
     cold_start: ModelParams  # what the curriculum declares (content.cold_start)
     guess_floors: Mapping[str, float]  # item -> 1/choices for multiple choice
-    recommender: Recommender
-    # Recommendations already computed for (student, last response id, goal): a pure
-    # function of the state and this snapshot, so the GET after an answer is free.
-    memo: dict[tuple[int, int | None, str | None], Any] = field(default_factory=dict)
-    # Per student: (last response id, state) as this process stored it, so the next
-    # answer does not parse the stored JSON again (see answers._guess).
-    states: dict[int, tuple[int, StudentState]] = field(default_factory=dict)
+    stuck_attempts: int
 
     def skill_params(self, skill: str) -> SkillParams:
         """The parameters the service runs for the skill: the active set's, else the
@@ -92,6 +89,19 @@ class Snapshot:
 
     def threshold(self, skill: str) -> float:
         return self.thresholds.get(skill, DEFAULT_MASTERY_THRESHOLD)
+
+
+@dataclass(frozen=True)
+class Snapshot(Catalog):
+    """One process's view of a revision: the catalog plus its recommender and caches."""
+
+    recommender: Recommender
+    # Recommendations already computed for (student, last response id, goal): a pure
+    # function of the state and this snapshot, so the GET after an answer is free.
+    memo: dict[tuple[int, int | None, str | None], Any] = field(default_factory=dict)
+    # Per student: (last response id, state) as this process stored it, so the next
+    # answer does not parse the stored JSON again (see answers._guess).
+    states: dict[int, tuple[int, StudentState]] = field(default_factory=dict)
 
 
 _REVISION_SQL = text(f"SELECT content, params FROM revision WHERE id = {REVISION_ROW}")
@@ -120,6 +130,20 @@ def active_param_set(session: Session) -> ParamSet | None:
 def build_snapshot(
     session: Session, revision: tuple[int, int], stuck_attempts: int = 10
 ) -> Snapshot:
+    cat = read_catalog(session, revision, stuck_attempts)
+    recommender = Recommender(
+        cat.graph,
+        cat.by_skill,
+        RecommenderSettings(
+            skill_thresholds=cat.thresholds, wheel_spin_attempts=cat.stuck_attempts
+        ),
+    )
+    return Snapshot(
+        **{f.name: getattr(cat, f.name) for f in fields(Catalog)}, recommender=recommender
+    )
+
+
+def read_catalog(session: Session, revision: tuple[int, int], stuck_attempts: int = 10) -> Catalog:
     units = session.exec(
         select(Unit).where(col(Unit.retired).is_(False)).order_by(col(Unit.position), col(Unit.id))
     ).all()
@@ -193,12 +217,7 @@ def build_snapshot(
         s: with_guess_floors(params.skills.get(s) or cold.skills[s], floors, tagged.get(s, ()))
         for s in skill_ids
     }
-    recommender = Recommender(
-        graph,
-        by_skill,
-        RecommenderSettings(skill_thresholds=thresholds, wheel_spin_attempts=stuck_attempts),
-    )
-    return Snapshot(
+    return Catalog(
         revision=revision,
         items=MappingProxyType(items),
         skills=tuple(skill_ids),
@@ -210,7 +229,7 @@ def build_snapshot(
         by_skill=MappingProxyType(by_skill),
         cold_start=cold,
         guess_floors=MappingProxyType(floors),
-        recommender=recommender,
+        stuck_attempts=stuck_attempts,
     )
 
 

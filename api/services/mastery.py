@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from api.services.cache import Snapshot
+from api.services.cache import Catalog
 from api.services.upsert import Executor, upsert
 from engine.recommend.state import StudentState
 from engine.trace import Update
@@ -49,7 +49,7 @@ def load_state(session: Executor, student_id: int) -> StudentState:
 
 
 def record_answer(
-    state: StudentState, snap: Snapshot, item_id: str, skills: Iterable[str], correct: bool
+    state: StudentState, snap: Catalog, item_id: str, skills: Iterable[str], correct: bool
 ) -> dict[str, Update]:
     """Apply one answer to every tagged skill; returns each skill's BKT update."""
     return {s: state.record(s, item_id, correct, snap.skill_params(s)) for s in skills}

@@ -9,7 +9,7 @@ skill's declared values) would leave the stored mastery different from a replay 
 the log. So such an edit replays the log in its own write transaction and moves the
 parameter revision, which makes every process drop its snapshot and kept states.
 Edits that change nothing a logged answer was traced with (a prompt, a new item)
-cost two snapshot builds and no replay.
+cost two catalog reads (the snapshot without its recommender) and no replay.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from api.services.cache import Snapshot, build_snapshot, bump_revision, read_revision
+from api.services.cache import Catalog, bump_revision, read_catalog, read_revision
 from api.services.replay import replay_into
 from models.mastery import Mastery
 from models.responses import ResponseLog
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 _Traced = tuple[object, ...]
 
 
-def _traced(snap: Snapshot, skill: str, items: Iterable[str]) -> _Traced:
+def _traced(snap: Catalog, skill: str, items: Iterable[str]) -> _Traced:
     """Everything about `skill` that tracing answers to `items` reads."""
     p = snap.skill_params(skill)
     return (
@@ -44,7 +44,7 @@ def _traced(snap: Snapshot, skill: str, items: Iterable[str]) -> _Traced:
     )
 
 
-def changed_skills(session: Session, before: Snapshot, after: Snapshot) -> list[str]:
+def changed_skills(session: Session, before: Catalog, after: Catalog) -> list[str]:
     """Skills with answers whose traced model differs between the two snapshots."""
     if dict(before.by_skill) == dict(after.by_skill):
         return []
@@ -71,10 +71,10 @@ def changed_skills(session: Session, before: Snapshot, after: Snapshot) -> list[
 def replay_if_model_changed(session: Session) -> Iterator[None]:
     """Around a content write, inside its write transaction: replay the log when the
     write changed the model of answered skills."""
-    before = build_snapshot(session, read_revision(session))
+    before = read_catalog(session, read_revision(session))
     yield
     session.flush()
-    after = build_snapshot(session, read_revision(session))
+    after = read_catalog(session, read_revision(session))
     changed = changed_skills(session, before, after)
     if changed:
         bump_revision(session, params=True)

@@ -19,7 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.db import write_transaction
-from api.services.cache import CatalogCache, Snapshot, bump_revision, read_revision
+from api.services.cache import Catalog, CatalogCache, bump_revision, read_revision
 from api.services.mastery import mastery_row, record_answer, state_row
 from engine.recommend.state import StudentState
 from models.mastery import Mastery, StudentStateRow
@@ -36,7 +36,7 @@ class ReplayResult:
     mastery_rows: int
 
 
-def replay_into(session: Session, snap: Snapshot, progress: Progress | None = None) -> ReplayResult:
+def replay_into(session: Session, snap: Catalog, progress: Progress | None = None) -> ReplayResult:
     """The rebuild itself; the caller holds the write transaction."""
     total = session.exec(select(func.count()).select_from(ResponseLog)).one()
     states: dict[int, StudentState] = {}
