@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from engine.params import SkillParams
 from engine.recommend.graph import SkillGraph
-from engine.recommend.profile import ProfileView
+from engine.recommend.profile import Practised, ProfileView, practised, view_under
 from engine.recommend.state import StudentState
 
 DEFAULT_CAP = 20_000
@@ -140,27 +140,20 @@ class KnowledgeSpace:
 
     def _answers(
         self, state: StudentState
-    ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """Practised skills' columns, their paths, and log-likelihoods inside/outside."""
-        # graph order, not the state's key order (which JSON storage may permute): the
-        # sums below then round the same for a kept and a reloaded state
-        practised = sorted(
-            ((self.index[s], r) for s, r in state.skills.items() if s in self.index),
-            key=lambda row: row[0],
-        )
-        rows = np.fromiter((i for i, _ in practised), dtype=np.intp, count=len(practised))
-        paths = np.array([r.paths for _, r in practised], dtype=np.float64).reshape(-1, 4)
-        l1 = paths[:, 0] + paths[:, 1]
-        l0 = paths[:, 2] + paths[:, 3]
+    ) -> tuple[Practised, NDArray[np.float64], NDArray[np.float64]]:
+        """Practised skills, and their answers' log-likelihoods inside/outside a state."""
+        done = practised(self.index, state)
+        l1, l0 = done.l1, done.l0
         inside, outside = 1.0 - self.holes, self.beyond
         a_in = np.log(np.maximum(inside * l1 + (1.0 - inside) * l0, 1e-300))
         a_out = np.log(np.maximum(outside * l1 + (1.0 - outside) * l0, 1e-300))
-        return rows, paths, a_in, a_out
+        return done, a_in, a_out
 
     def log_evidence(self, state: StudentState) -> float:
         """log P(the student's answers) under this model, up to a per-student constant
         that does not depend on (holes, beyond): for comparing those by likelihood."""
-        rows, _, a_in, a_out = self._answers(state)
+        done, a_in, a_out = self._answers(state)
+        rows = done.rows
         if rows.size == 0:
             return 0.0
         ll = self.log_prior + self.states[:, rows] @ (a_in - a_out) + a_out.sum()
@@ -173,12 +166,11 @@ class KnowledgeSpace:
         """Calibrated priors (leave-own-answers-out) and BKT beliefs under them."""
         n = len(self.skills)
         inside, outside = 1.0 - self.holes, self.beyond
-        rows, paths, a_in, a_out = self._answers(state)
+        done, a_in, a_out = self._answers(state)
+        rows = done.rows
         if rows.size == 0:
             values = self.marginals().tolist()
             return ProfileView(values, list(values), [0.0] * n)
-        l1 = paths[:, 0] + paths[:, 1]
-        l0 = paths[:, 2] + paths[:, 3]
         loglik = self.log_prior + self.states[:, rows] @ (a_in - a_out)
         w = np.exp(loglik - loglik.max())
         w_in = self.states.T @ w  # posterior mass of states containing each skill
@@ -196,24 +188,7 @@ class KnowledgeSpace:
             den > 0.0, (inside * s_in + outside * s_out) / np.maximum(den, 1e-300), 0.5
         )
         priors = np.clip(priors, _EPS, 1.0 - _EPS)
-        mine = priors[rows]
-        elapsed = np.fromiter(
-            (state.step - state.skills[self.skills[i]].last_step - 1 for i in rows),
-            dtype=np.float64,
-            count=rows.size,
-        )
-        keep = (1.0 - self._forget[rows]) ** np.maximum(elapsed, 0.0)
-        den_b = mine * l1 + (1.0 - mine) * l0
-        safe = np.where(den_b > 0.0, den_b, 1.0)
-        own_p = np.where(
-            den_b > 0.0, keep * (mine * paths[:, 0] + (1.0 - mine) * paths[:, 2]) / safe, mine
-        )
-        learned_p = np.where(den_b > 0.0, keep * (1.0 - mine) * paths[:, 2] / safe, 0.0)
-        own = priors.copy()
-        own[rows] = own_p
-        learned = np.zeros(n)
-        learned[rows] = learned_p
-        return ProfileView(priors.tolist(), own.tolist(), learned.tolist())
+        return view_under(priors, priors[rows], done, self._forget)
 
 
 def build(

@@ -96,15 +96,8 @@ class ShiftDistribution:
 def _start_likelihoods(
     skills: Sequence[str], state: StudentState
 ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
-    index = {s: i for i, s in enumerate(skills)}
-    # graph order, whatever the state's key order (see knowledge_space._answers)
-    practised = sorted(
-        ((index[s], r.paths) for s, r in state.skills.items() if s in index),
-        key=lambda row: row[0],
-    )
-    rows = np.array([i for i, _ in practised], dtype=np.intp)
-    paths = np.array([p for _, p in practised], dtype=np.float64).reshape(-1, 4)
-    return rows, paths[:, 0] + paths[:, 1], paths[:, 2] + paths[:, 3]
+    done = practised({s: i for i, s in enumerate(skills)}, state)
+    return done.rows, done.l1, done.l0
 
 
 def fit_shift(
@@ -161,6 +154,62 @@ class ProfileView:
     learned: list[float]  # P(unknown before the first answer and known now)
 
 
+@dataclass(frozen=True, slots=True)
+class Practised:
+    """A state's practised skills in graph order (not the state's key order, which JSON
+    storage may permute: sums over them then round the same for a kept and a reloaded
+    state): their columns, forward-filter paths (kk, ku, uk, uu), and the answers given
+    since each was last practised."""
+
+    rows: NDArray[np.intp]
+    paths: NDArray[np.float64]
+    elapsed: NDArray[np.float64]
+
+    @property
+    def l1(self) -> NDArray[np.float64]:  # P(answers | known at the start)
+        return self.paths[:, 0] + self.paths[:, 1]
+
+    @property
+    def l0(self) -> NDArray[np.float64]:  # P(answers | unknown at the start)
+        return self.paths[:, 2] + self.paths[:, 3]
+
+
+def practised(index: Mapping[str, int], state: StudentState) -> Practised:
+    found = sorted(
+        ((index[s], r) for s, r in state.skills.items() if s in index), key=lambda row: row[0]
+    )
+    return Practised(
+        rows=np.fromiter((i for i, _ in found), dtype=np.intp, count=len(found)),
+        paths=np.array([r.paths for _, r in found], dtype=np.float64).reshape(-1, 4),
+        elapsed=np.fromiter(
+            (state.step - r.last_step - 1 for _, r in found), dtype=np.float64, count=len(found)
+        ),
+    )
+
+
+def view_under(
+    priors: NDArray[np.float64],
+    mine: NDArray[np.float64],
+    done: Practised,
+    forget: NDArray[np.float64],
+) -> ProfileView:
+    """BKT beliefs of every skill when the practised ones started at `mine` (the others
+    stay at `priors`); forgetting since the last answer only shrinks the "known now" parts."""
+    keep = (1.0 - forget[done.rows]) ** np.maximum(done.elapsed, 0.0)
+    paths, l1, l0 = done.paths, done.l1, done.l0
+    den = mine * l1 + (1.0 - mine) * l0
+    safe = np.where(den > 0.0, den, 1.0)
+    own_p = np.where(
+        den > 0.0, keep * (mine * paths[:, 0] + (1.0 - mine) * paths[:, 2]) / safe, mine
+    )
+    learned_p = np.where(den > 0.0, keep * (1.0 - mine) * paths[:, 2] / safe, 0.0)
+    own = priors.copy()
+    own[done.rows] = own_p
+    learned = np.zeros_like(priors)
+    learned[done.rows] = learned_p
+    return ProfileView(priors.tolist(), own.tolist(), learned.tolist())
+
+
 class PriorProfile:
     """Precomputed grid for one skill list, parameter set and shift distribution.
 
@@ -208,18 +257,12 @@ class PriorProfile:
         Vectorised over skills and grid points: the recommender calls this on every answer.
         """
         table = self._table(state.student_class)
-        practised = sorted(  # graph order (see knowledge_space._answers)
-            ((self.index[s], r) for s, r in state.skills.items() if s in self.index),
-            key=lambda row: row[0],
-        )
-        if not practised:
+        done = practised(self.index, state)
+        if done.rows.size == 0:
             priors = table @ self._w
             values = priors.tolist()
             return ProfileView(values, list(values), [0.0] * len(values))
-        rows = np.fromiter((i for i, _ in practised), dtype=np.intp, count=len(practised))
-        paths = np.array([r.paths for _, r in practised])  # (n, 4): kk, ku, uk, uu
-        l1 = paths[:, 0] + paths[:, 1]
-        l0 = paths[:, 2] + paths[:, 3]
+        rows, l1, l0 = done.rows, done.l1, done.l0
         p = table[rows]  # (n, grid)
         if self.spread == 0.0:
             priors = table @ self._w
@@ -233,19 +276,4 @@ class PriorProfile:
             loo = np.exp(loo - loo.max(axis=1, keepdims=True))
             mine = (loo * p).sum(axis=1) / loo.sum(axis=1)
             priors[rows] = mine
-        # Forgetting since the last answer only shrinks the "known now" parts.
-        elapsed = np.fromiter(
-            (state.step - r.last_step - 1 for _, r in practised), dtype=np.float64
-        )
-        keep = (1.0 - self._forget[rows]) ** np.maximum(elapsed, 0.0)
-        den = mine * l1 + (1.0 - mine) * l0
-        safe = np.where(den > 0.0, den, 1.0)
-        own_p = np.where(
-            den > 0.0, keep * (mine * paths[:, 0] + (1.0 - mine) * paths[:, 2]) / safe, mine
-        )
-        learned_p = np.where(den > 0.0, keep * (1.0 - mine) * paths[:, 2] / safe, 0.0)
-        own = priors.copy()
-        own[rows] = own_p
-        learned = np.zeros_like(priors)
-        learned[rows] = learned_p
-        return ProfileView(priors.tolist(), own.tolist(), learned.tolist())
+        return view_under(priors, mine, done, self._forget)
