@@ -53,9 +53,10 @@ class SkillRecord:
     # The runtime self-check. An answer "goes against" the model when its evidence moves
     # P(known) the wrong way or not at all: a right answer that does not raise it (from
     # below 0.99), a wrong one that does not lower it (from above 0.01), judged on the
-    # posterior before learning/forgetting, so sane parameters (guess < 1 - slip) never
-    # do it. After CONTRADICTION_RUN such answers in a row the skill's parameters
-    # contradict this student's evidence; the flag stays until a replay under others.
+    # evidence itself (the item's likelihood ratio, before learning/forgetting), so sane
+    # parameters (guess < 1 - slip) never do it. After CONTRADICTION_RUN such answers in
+    # a row the skill's parameters contradict this student's evidence; the flag stays
+    # until a replay under others.
     against: int = 0
     contradicted: bool = False
     # The lowest guess among the items answered right in the current right run (1.0 when
@@ -136,16 +137,19 @@ class StudentState:
         rec.last_step = self.step
         rec.attempts += 1
         before = belief.known / (belief.known + belief.unknown)
+        guess, slip = params.guess_for(item_id), params.slip_for(item_id)
         if correct:
-            wrong_way = before < 0.99 and up.posterior <= before + 1e-12
+            # judged on the likelihood ratio, not on the posteriors: a belief of 1e-12
+            # that a right answer quadruples still moves by less than any absolute tolerance
+            wrong_way = before < 0.99 and 1.0 - slip <= guess * (1.0 + 1e-12)
             if rec.correct_streak == 0:
                 rec.streak_min_guess = 1.0
-            rec.streak_min_guess = min(rec.streak_min_guess, params.guess_for(item_id))
+            rec.streak_min_guess = min(rec.streak_min_guess, guess)
             rec.correct += 1
             rec.correct_streak += 1
             rec.fail_steps.clear()
         else:
-            wrong_way = before > 0.01 and up.posterior >= before - 1e-12
+            wrong_way = before > 0.01 and slip >= (1.0 - guess) * (1.0 - 1e-12)
             rec.correct_streak = 0
             rec.fail_steps.append(self.step)
             if len(rec.fail_steps) > FAIL_HISTORY:
