@@ -15,11 +15,13 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session
 
+from api.paging import PageRequest, page_request
 from api.runtime import Runtime
 from api.security import MAX_ID, TokenClaims, TokenError, password_fingerprint
 from models.users import Role, User
 
 DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="numeric id")]
+PageDep = Annotated[PageRequest, Depends(page_request)]  # `limit`, `offset`; headers
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 

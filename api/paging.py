@@ -9,6 +9,7 @@ rows plus one count query, however long the list.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
@@ -72,3 +73,28 @@ def set_headers(
         links.append(f'<{request.url.include_query_params(limit=limit, offset=prev)}>; rel="prev"')
     if links:
         response.headers["Link"] = ", ".join(links)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The page a list route was asked for (`PageDep`); it sets the page's headers."""
+
+    request: Request
+    response: Response
+    limit: int
+    offset: int
+
+    def rows(self, session: Session, query: Select[Any]) -> list[Any]:
+        """This page of an ordered query, the headers set."""
+        rows, total = page(session, query, self.limit, self.offset)
+        self.tell(total, len(rows))
+        return rows
+
+    def tell(self, total: int, shown: int) -> None:
+        set_headers(self.request, self.response, total, self.limit, self.offset, shown)
+
+
+def page_request(
+    request: Request, response: Response, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> PageRequest:
+    return PageRequest(request, response, limit, offset)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api import paging
-from api.deps import AdminUser, CurrentUser, DbId, RuntimeDep, SessionDep, TeacherUser
+from api.deps import AdminUser, CurrentUser, DbId, PageDep, RuntimeDep, SessionDep, TeacherUser
 from api.services import classes, heatmap, users
 from models.classes import (
     ClassroomCreate,
@@ -21,18 +21,10 @@ router = APIRouter(prefix="/api/classes", tags=["classes"])
 
 
 @router.get("", response_model=list[ClassroomPublic], responses=paging.PAGED_RESPONSES)
-def list_classes(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    user: CurrentUser,
-    limit: paging.Limit = paging.DEFAULT_LIMIT,
-    offset: paging.Offset = 0,
-) -> list[ClassroomPublic]:
+def list_classes(session: SessionDep, user: CurrentUser, page: PageDep) -> list[ClassroomPublic]:
     """Classes you teach (admin: all; student: the ones you are in), one page by name;
     the total is in `X-Total-Count`."""
-    rows, total = paging.page(session, classes.classes_query(user), limit, offset)
-    paging.set_headers(request, response, total, limit, offset, len(rows))
+    rows = page.rows(session, classes.classes_query(user))
     return classes.public_classes(session, rows)
 
 
@@ -54,18 +46,12 @@ def get_class(class_id: DbId, session: SessionDep, user: CurrentUser) -> Classro
     responses=paging.PAGED_RESPONSES,
 )
 def class_students(
-    class_id: DbId,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    user: CurrentUser,
-    limit: paging.Limit = paging.DEFAULT_LIMIT,
-    offset: paging.Offset = 0,
+    class_id: DbId, session: SessionDep, user: CurrentUser, page: PageDep
 ) -> list[EnrolmentPublic]:
     """One page of the class's students by username; the total is in `X-Total-Count`."""
     total = classes.count_class_students(session, user, class_id)
-    rows = classes.class_students(session, user, class_id, limit, offset)
-    paging.set_headers(request, response, total, limit, offset, len(rows))
+    rows = classes.class_students(session, user, class_id, page.limit, page.offset)
+    page.tell(total, len(rows))
     return rows
 
 

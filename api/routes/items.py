@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, status
 
 from api import paging
-from api.deps import DesignerUser, SessionDep
+from api.deps import DesignerUser, PageDep, SessionDep
 from api.services import item_stats, items
 from models.items import ItemPublic, ItemStats
 
@@ -32,18 +32,14 @@ ItemBody = Annotated[
 
 @router.get("", response_model=list[ItemPublic], responses=paging.PAGED_RESPONSES)
 def list_items(
-    request: Request,
-    response: Response,
     session: SessionDep,
     _user: DesignerUser,
+    page: PageDep,
     skill: Annotated[str | None, Query(max_length=100)] = None,
     include_retired: bool = True,
-    limit: paging.Limit = paging.DEFAULT_LIMIT,
-    offset: paging.Offset = 0,
 ) -> list[ItemPublic]:
     """One page of the bank in curriculum order; the total is in `X-Total-Count`."""
-    rows, total = paging.page(session, items.items_query(skill, include_retired), limit, offset)
-    paging.set_headers(request, response, total, limit, offset, len(rows))
+    rows = page.rows(session, items.items_query(skill, include_retired))
     return [items.to_public(i) for i in rows]
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response, status
+from fastapi import APIRouter, Body, status
 from sqlmodel import col, select
 
 from api import paging
 from api.db import write_transaction
-from api.deps import DbId, DesignerUser, RuntimeDep, SessionDep
+from api.deps import DbId, DesignerUser, PageDep, RuntimeDep, SessionDep
 from api.services import params
 from api.services.errors import Invalid
 from engine.params import ModelParams, ParamsError
@@ -27,17 +27,10 @@ router = APIRouter(prefix="/api/params", tags=["params"])
 
 @router.get("", response_model=list[ParamSetPublic], responses=paging.PAGED_RESPONSES)
 def list_param_sets(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    _user: DesignerUser,
-    limit: paging.Limit = paging.DEFAULT_LIMIT,
-    offset: paging.Offset = 0,
+    session: SessionDep, _user: DesignerUser, page: PageDep
 ) -> list[ParamSetPublic]:
     """One page of the parameter sets, newest first; the total is in `X-Total-Count`."""
-    query = select(ParamSet).order_by(col(ParamSet.id).desc())
-    rows, total = paging.page(session, query, limit, offset)
-    paging.set_headers(request, response, total, limit, offset, len(rows))
+    rows = page.rows(session, select(ParamSet).order_by(col(ParamSet.id).desc()))
     return [params.to_public(p) for p in rows]
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, status
 
 from api import paging
-from api.deps import AdminUser, CurrentUser, DbId, RuntimeDep, SessionDep
+from api.deps import AdminUser, CurrentUser, DbId, PageDep, RuntimeDep, SessionDep
 from api.services import users
 from models.users import Role, UserCreate, UserPublic, UserUpdate
 
@@ -19,17 +19,10 @@ def read_me(user: CurrentUser) -> UserPublic:
 
 @router.get("/users", response_model=list[UserPublic], responses=paging.PAGED_RESPONSES)
 def list_users(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    _admin: AdminUser,
-    role: Role | None = None,
-    limit: paging.Limit = paging.DEFAULT_LIMIT,
-    offset: paging.Offset = 0,
+    session: SessionDep, _admin: AdminUser, page: PageDep, role: Role | None = None
 ) -> list[UserPublic]:
     """One page of the accounts by id; the total is in `X-Total-Count`."""
-    rows, total = paging.page(session, users.users_query(role), limit, offset)
-    paging.set_headers(request, response, total, limit, offset, len(rows))
+    rows = page.rows(session, users.users_query(role))
     return [users.to_public(u) for u in rows]
 
 
