@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
 from collections import defaultdict
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from models.migrate import upgrade
 from models.responses import ResponseLog
 from models.users import Role, UserCreate
 from tests.utils.curriculum import RIGHT, SMALL_CURRICULUM, WRONG
+from tests.utils.live import run_async
 
 STUDENTS = 50
 TABS = 2  # concurrent clients per student
@@ -216,21 +216,8 @@ def _derived(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...
 
 
 def _run_in_own_loop(coro: Coroutine[Any, Any, None]) -> None:
-    """asyncio.run in a fresh thread: a session-wide Playwright (sync API) in the same
-    pytest worker keeps an event loop running in the main thread."""
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(asyncio.wait_for(coro, RUN_TIMEOUT_S))
-        except BaseException as exc:  # re-raised in the test's thread
-            errors.append(exc)
-
-    worker = threading.Thread(target=target, name="concurrency-driver")
-    worker.start()
-    worker.join()
-    if errors:
-        raise errors[0]
+    """In a fresh thread's loop (a session-wide Playwright keeps one in the main thread)."""
+    run_async(asyncio.wait_for(coro, RUN_TIMEOUT_S))
 
 
 def test_many_clients_store_each_answer_once_and_mastery_replays_exactly(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -33,16 +32,6 @@ def _history(client: TestClient, session: Session, runtime: Runtime, seed: int) 
             f.answer(client, headers, item, RIGHT[item] if rng.random() < p else WRONG[item])
 
 
-def _poll(client: TestClient, headers: dict[str, str], job_id: int) -> dict[str, object]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body: dict[str, object] = client.get(f"/api/fits/{job_id}", headers=headers).json()
-        if body["status"] in ("succeeded", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"fit job {job_id} did not finish")
-
-
 @pytest.mark.slow
 def test_fit_job_end_to_end(
     client: TestClient, session: Session, runtime: Runtime, engine: Engine, seed: int
@@ -54,7 +43,7 @@ def test_fit_job_end_to_end(
     _history(client, session, runtime, seed)
     started = client.post("/api/fits", json={"restarts": 2, "random_state": seed}, headers=designer)
     assert started.status_code == 202
-    job = _poll(client, designer, started.json()["id"])
+    job = f.finished_fit(client, designer, started.json()["id"])
     assert job["status"] == "succeeded", job["error"]
     assert job["progress"] == 1.0 and job["n_responses"] == STUDENTS * (27 + 3)  # ad3: two skills
     comparison = job["comparison"]
@@ -77,7 +66,7 @@ def test_fit_job_end_to_end(
     assert [p["active"] for p in listed] == [True]
     # a second fit compares with the now active set
     second = client.post("/api/fits", json={"restarts": 1}, headers=designer).json()
-    job2 = _poll(client, designer, second["id"])
+    job2 = f.finished_fit(client, designer, second["id"])
     comparison2 = job2["comparison"]
     assert isinstance(comparison2, list) and all(c["before"] is not None for c in comparison2)
 
@@ -95,7 +84,7 @@ def test_fit_runs_in_a_background_thread_on_a_file_database(tmp_path: Path, seed
             _history(client, session, runtime, seed)
             started = client.post("/api/fits", json={"restarts": 3}, headers=designer)
             assert started.json()["status"] == "queued"
-            job = _poll(client, designer, started.json()["id"])
+            job = f.finished_fit(client, designer, started.json()["id"])
             assert job["status"] == "succeeded"
             # (3 skills x 3 starts + 3 empirical-Bayes refits), twice: the fit, and the
             # gate's refit without the newest answers

@@ -4,18 +4,13 @@ services, driven by Debian's Chromium through Playwright (never a downloaded bro
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from api.main import create_app
@@ -25,6 +20,7 @@ from api.settings import load_settings
 from models.users import Role
 from tests.browser.pilot import Pilot
 from tests.browser.seed import PASSWORD, Seeded, enrol, new_user, seed_classroom
+from tests.utils.live import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -57,12 +53,6 @@ class LiveServer:
         return username, user.id
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def running_server() -> Iterator[LiveServer]:
     """The real app on a free loopback port with a fresh seeded database, then cleaned up."""
@@ -81,27 +71,10 @@ def running_server() -> Iterator[LiveServer]:
     install_pages(app)  # a no-op when create_app already installed them
     runtime: Runtime = app.state.runtime
     seeded = seed_classroom(runtime)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="pathways-test-server", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        raise RuntimeError("test server did not start within 20 s")
     try:
-        yield LiveServer(base, runtime, seeded)
+        with serve_in_thread(app) as served:
+            yield LiveServer(served.base_url, runtime, seeded)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         runtime.jobs.shutdown()
         runtime.engine.dispose()
         shutil.rmtree(data_dir, ignore_errors=True)
