@@ -16,11 +16,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.db import new_session
-from api.deps import get_session
-from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from tests.utils.db import make_test_settings, migrated_engine
+from tests.utils.db import app_on, make_test_settings, migrated_engine
 
 
 @pytest.fixture
@@ -37,13 +35,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
-    application = create_app(settings, engine=engine, migrate=False)
-
-    def override_session() -> Iterator[Session]:
-        with new_session(engine) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = override_session
+    application = app_on(settings, engine)
     yield application
     application.state.runtime.jobs.shutdown()
 

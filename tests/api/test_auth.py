@@ -16,12 +16,6 @@ from models.users import Role, UserUpdate
 from tests.utils import factories as f
 
 
-def _login(client: TestClient, name: str, password: str) -> int:
-    """Status of one login attempt (every TestClient request comes from one address)."""
-    data = {"username": name, "password": password}
-    return client.post("/api/auth/token", data=data).status_code
-
-
 def test_login_returns_a_bearer_token_for_me(
     client: TestClient, session: Session, runtime: Runtime
 ) -> None:
@@ -54,14 +48,14 @@ def test_five_failures_lock_the_username_with_retry_after(
     client: TestClient, session: Session, runtime: Runtime
 ) -> None:
     f.make_user(session, runtime, Role.student, "sam")
-    assert [_login(client, "sam", "bad-password") for _ in range(5)] == [401] * 5
+    assert [f.login_status(client, "sam", "bad-password") for _ in range(5)] == [401] * 5
     blocked = client.post("/api/auth/token", data={"username": "sam", "password": f.PASSWORD})
     assert blocked.status_code == 429  # even the right password waits
     retry = int(blocked.headers["Retry-After"])
     assert 1 <= retry <= runtime.settings.login_window_seconds
     assert "too many failed logins" in blocked.json()["detail"]
     f.make_user(session, runtime, Role.student, "other")
-    assert _login(client, "other", f.PASSWORD) == 200  # other accounts are unaffected
+    assert f.login_status(client, "other", f.PASSWORD) == 200  # other accounts are unaffected
 
 
 def test_success_clears_the_username_count(
@@ -69,19 +63,19 @@ def test_success_clears_the_username_count(
 ) -> None:
     f.make_user(session, runtime, Role.student, "sam")
     for _ in range(4):
-        _login(client, "sam", "bad-password")
-    assert _login(client, "sam", f.PASSWORD) == 200
-    assert [_login(client, "sam", "bad-password") for _ in range(4)] == [401] * 4
-    assert _login(client, "sam", f.PASSWORD) == 200
+        f.login_status(client, "sam", "bad-password")
+    assert f.login_status(client, "sam", f.PASSWORD) == 200
+    assert [f.login_status(client, "sam", "bad-password") for _ in range(4)] == [401] * 4
+    assert f.login_status(client, "sam", f.PASSWORD) == 200
 
 
 def test_many_usernames_from_one_address_hit_the_ip_limit(
     client: TestClient, session: Session, runtime: Runtime
 ) -> None:
     limit = runtime.settings.login_max_failures_per_ip
-    codes = [_login(client, f"guess{i}", "bad-password") for i in range(limit)]
+    codes = [f.login_status(client, f"guess{i}", "bad-password") for i in range(limit)]
     assert codes == [401] * limit
-    assert _login(client, "guess-more", "bad-password") == 429
+    assert f.login_status(client, "guess-more", "bad-password") == 429
 
 
 def test_bad_expired_and_stale_tokens_are_401(
@@ -120,7 +114,7 @@ def test_deactivated_account_cannot_log_in_or_use_its_token(
     headers = f.login(client, "sam")
     users.update_user(session, runtime, user.id, UserUpdate(is_active=False))
     assert client.get("/api/me", headers=headers).status_code == 401
-    assert _login(client, "sam", f.PASSWORD) == 401
+    assert f.login_status(client, "sam", f.PASSWORD) == 401
 
 
 def test_thirty_failures_from_one_address_do_not_lock_out_classmates(
@@ -128,9 +122,9 @@ def test_thirty_failures_from_one_address_do_not_lock_out_classmates(
 ) -> None:
     """A class shares one address: 30 typos and pranks there leave everyone else in."""
     f.make_user(session, runtime, Role.student, "amy")  # never logged in before
-    codes = [_login(client, f"guess{i}", "bad-password") for i in range(30)]
+    codes = [f.login_status(client, f"guess{i}", "bad-password") for i in range(30)]
     assert codes == [401] * 30
-    assert _login(client, "amy", f.PASSWORD) == 200
+    assert f.login_status(client, "amy", f.PASSWORD) == 200
 
 
 @pytest.mark.parametrize("sub", [str(2**70), str(2**31), "-1", "0", "abc", "7.0", " 7", ""])

@@ -50,11 +50,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
-def _login(client: TestClient, name: str, password: str) -> int:
-    data = {"username": name, "password": password}
-    return client.post("/api/auth/token", data=data).status_code
-
-
 def test_a_prank_past_the_address_limit_does_not_lock_out_the_class(
     client: TestClient, session: Session, runtime: Runtime
 ) -> None:
@@ -63,9 +58,9 @@ def test_a_prank_past_the_address_limit_does_not_lock_out_the_class(
     f.login(client, "amy")  # yesterday's lesson: amy and ben logged in from school
     f.login(client, "ben")
     client.cookies.clear()
-    pranks = [_login(client, f"made-up-{n}", "bad-password") for n in range(30)]
+    pranks = [f.login_status(client, f"made-up-{n}", "bad-password") for n in range(30)]
     assert pranks == [401] * PER_IP + [429] * (30 - PER_IP)
-    assert _login(client, "amy", f.PASSWORD) == 200  # through the API
+    assert f.login_status(client, "amy", f.PASSWORD) == 200  # through the API
     sign_in(client, "ben")  # through the login page (303 to the student's home)
     client.cookies.clear()
     # cara has never logged in from here: she waits a short backoff, not the window
@@ -84,9 +79,9 @@ def test_one_students_typos_lock_only_them_until_the_teacher_clears_it(
     ben = f.make_user(session, runtime, Role.student, "ben")
     f.make_class(session, teacher, [amy, ben])
     f.make_class(session, other_teacher, [])
-    assert [_login(client, "amy", "typo-typo") for _ in range(5)] == [401] * 5
-    assert _login(client, "amy", f.PASSWORD) == 429
-    assert _login(client, "ben", f.PASSWORD) == 200
+    assert [f.login_status(client, "amy", "typo-typo") for _ in range(5)] == [401] * 5
+    assert f.login_status(client, "amy", f.PASSWORD) == 429
+    assert f.login_status(client, "ben", f.PASSWORD) == 200
     url = f"/api/students/{amy.id}/login-lock"
     assert client.get(url, headers=f.login(client, "tess")).json()["locked"] is True
     assert client.delete(url, headers=f.login(client, "otto")).status_code == 404
@@ -97,7 +92,7 @@ def test_one_students_typos_lock_only_them_until_the_teacher_clears_it(
         "failures": 0,
         "retry_after": 0,
     }
-    assert _login(client, "amy", f.PASSWORD) == 200
+    assert f.login_status(client, "amy", f.PASSWORD) == 200
 
 
 def test_the_teacher_clears_a_lock_from_the_students_page(
@@ -108,7 +103,7 @@ def test_the_teacher_clears_a_lock_from_the_students_page(
     amy = f.make_user(session, runtime, Role.student, "amy", full_name="Amy Adams")
     classroom = f.make_class(session, teacher, [amy])
     for _ in range(5):
-        _login(client, "amy", "typo-typo")
+        f.login_status(client, "amy", "typo-typo")
     sign_in(client, "tess")
     page = client.get(f"/teacher/classes/{classroom.id}/students/{amy.id}")
     assert page.status_code == 200 and "locked out" in page.text
@@ -120,4 +115,4 @@ def test_the_teacher_clears_a_lock_from_the_students_page(
     page = client.get(reply.headers["location"])
     assert "locked out" not in page.text and "can log in again" in page.text
     client.cookies.clear()
-    assert _login(client, "amy", f.PASSWORD) == 200
+    assert f.login_status(client, "amy", f.PASSWORD) == 200

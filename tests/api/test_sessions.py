@@ -16,9 +16,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.db import new_session
-from api.deps import get_session
-from api.main import create_app
 from api.pages.session import SESSION_COOKIE
 from api.pages.setup import install_pages
 from api.runtime import Runtime
@@ -27,18 +24,13 @@ from api.settings import Settings
 from models.users import Role, UserUpdate
 from tests.api.pages.conftest import csrf_of, sign_in
 from tests.utils import factories as f
+from tests.utils.db import app_on
 
 
 @pytest.fixture
 def other_worker(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     """A second app on the same database: its own runtime, its own remembered tokens."""
-    application = create_app(settings, engine=engine, migrate=False)
-
-    def override_session() -> Iterator[Session]:
-        with new_session(engine) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = override_session
+    application = app_on(settings, engine)
     with TestClient(application) as c:
         yield c
     application.state.runtime.jobs.shutdown()

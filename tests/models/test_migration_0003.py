@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from models.migrate import alembic_config, upgrade
+from models.migrate import upgrade
+from tests.utils.db import downgrade
 
 
 @pytest.fixture(
@@ -29,13 +29,6 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _downgrade(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-
 def test_0003_adds_the_generation_and_known_addresses(db: Engine) -> None:
     upgrade(db, "0002")
     with db.begin() as conn:
@@ -49,7 +42,7 @@ def test_0003_adds_the_generation_and_known_addresses(db: Engine) -> None:
     with db.connect() as conn:
         assert conn.execute(text('SELECT token_generation FROM "user"')).scalar_one() == 0
     assert "login_address" in inspect(db).get_table_names()
-    _downgrade(db, "0002")
+    downgrade(db, "0002")
     columns = {c["name"] for c in inspect(db).get_columns("user")}
     assert "token_generation" not in columns
     assert "login_address" not in inspect(db).get_table_names()

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -22,6 +21,7 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
 from models.migrate import alembic_config, upgrade
+from tests.utils.db import downgrade
 
 pytestmark = pytest.mark.postgres
 
@@ -31,13 +31,6 @@ def pg_engine(fresh_postgres_url: str) -> Iterator[Engine]:
     engine = create_engine(fresh_postgres_url)
     yield engine
     engine.dispose()
-
-
-def _downgrade(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -120,7 +113,7 @@ def test_downgrade_base_removes_everything_and_upgrade_works_again(pg_engine: En
     upgrade(pg_engine)
     _log_one_answer(pg_engine)
     # Dropping the tables discards the log: only allowed by going all the way down.
-    _downgrade(pg_engine, "base")
+    downgrade(pg_engine, "base")
     assert _tables(pg_engine) <= {"alembic_version"}
     assert _current(pg_engine) is None
     with pg_engine.connect() as conn:
@@ -141,7 +134,7 @@ def test_each_step_down_and_up(pg_engine: Engine) -> None:
         upgrade(pg_engine, rev)
         assert _current(pg_engine) == rev
     for rev in reversed(revisions):
-        _downgrade(pg_engine, "-1")
+        downgrade(pg_engine, "-1")
         assert _current(pg_engine) == script.get_revision(rev).down_revision
     assert _tables(pg_engine) <= {"alembic_version"}
 

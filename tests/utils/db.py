@@ -11,11 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from alembic import command
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 
-from api.db import make_engine
+from api.db import make_engine, new_session
+from api.deps import get_session
+from api.main import create_app
 from api.settings import Settings, load_settings
-from models.migrate import upgrade
+from models.migrate import alembic_config, upgrade
 
 POSTGRES_ENV = "PATHWAYS_TEST_POSTGRES_URL"
 TEST_SECRET = "test-secret-key-" + "x" * 32
@@ -80,3 +85,24 @@ def migrated_engine(settings: Settings) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Alembic downgrade to `revision` on `engine` (the migration tests)."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def app_on(settings: Settings, engine: Engine) -> FastAPI:
+    """The app on the test engine, its session dependency overridden to use it (call
+    `app.state.runtime.jobs.shutdown()` when done)."""
+    application = create_app(settings, engine=engine, migrate=False)
+
+    def override_session() -> Iterator[Session]:
+        with new_session(engine) as s:
+            yield s
+
+    application.dependency_overrides[get_session] = override_session
+    return application

@@ -59,6 +59,12 @@ def load_curriculum(session: Session, text: str = SMALL_CURRICULUM) -> dict[str,
     return content_import.import_text(session, text, "test.yaml")
 
 
+def login_status(client: TestClient, username: str, password: str) -> int:
+    """Status of one login attempt (every TestClient request comes from one address)."""
+    data = {"username": username, "password": password}
+    return client.post("/api/auth/token", data=data).status_code
+
+
 def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
     reply = client.post("/api/auth/token", data={"username": username, "password": password})
     assert reply.status_code == 200, reply.text
