@@ -19,6 +19,15 @@ class Role(StrEnum):
     teacher = "teacher"
     designer = "designer"
     admin = "admin"
+    guardian = "guardian"  # a family member: reads only their linked children's summaries
+
+
+class Language(StrEnum):
+    """The languages the student and family pages are translated into."""
+
+    en = "en"
+    es = "es"
+    pt = "pt"
 
 
 class UserBase(SQLModel):
@@ -54,6 +63,8 @@ class User(UserBase, table=True):
     token_generation: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    # The language the account chose for its pages; None follows the browser.
+    locale: Language | None = Field(default=None, sa_column=Column(String(8), nullable=True))
 
 
 class UserCreate(UserBase):
@@ -81,6 +92,12 @@ class UserUpdate(SQLModel):
 class UserPublic(UserBase):
     id: int
     is_active: bool
+
+
+class AccountSettings(SQLModel):
+    """What an account may change about itself: its language (null follows the browser)."""
+
+    locale: Language | None = None
 
 
 class Token(SQLModel):
