@@ -69,7 +69,7 @@ def test_days_are_answers_over_the_practice_rate() -> None:
     p = PaceProjector(draws=500).fit(starts, Practice(answers=1000, days=100)).projection_
     assert p.attempts == 5.0
     assert p.days == pytest.approx(0.5, rel=0.02)
-    assert p.days_low is not None and p.days_high is not None
+    assert p.days is not None and p.days_low is not None and p.days_high is not None
     assert 0.45 < p.days_low <= p.days <= p.days_high < 0.55
 
 
