@@ -55,6 +55,26 @@ MultilearnOpt = Annotated[bool, typer.Option("--multilearn", help="Learn rate pe
 RestartsOpt = Annotated[int, typer.Option("--restarts", min=1, help="Random starts per skill.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (starts, folds).")]
 MaxIterOpt = Annotated[int, typer.Option("--max-iter", min=1, help="EM iterations at most.")]
+ItemStrengthOpt = Annotated[
+    float,
+    typer.Option(
+        "--item-strength",
+        min=0.0,
+        help="With --multigs: pseudo-responses pulling each item's guess/slip toward its "
+        "skill (an item seen a few times cannot reach 0 or 1); 0 = unshrunk, as pyBKT.",
+    ),
+]
+DEFAULT_ITEM_STRENGTH = 10.0
+
+
+def _item_priors(multigs: bool, item_strength: float) -> dict[str, Any]:
+    """BKTFitter settings for item shrinkage: flat Betas (maximum likelihood for the skill
+    terms), items pulled toward their skill's pooled guess/slip."""
+    from engine.priors import Priors
+
+    if not multigs or item_strength == 0.0:
+        return {}
+    return {"priors": Priors(item_strength=item_strength)}
 
 
 def skip_exit_collection() -> None:
@@ -216,6 +236,7 @@ def fit_command(
         float | None, typer.Option("--bound-slip", help="Upper bound on slip, e.g. 0.3.")
     ] = None,
     multi_skill: MultiSkillOpt = "split",
+    item_strength: ItemStrengthOpt = DEFAULT_ITEM_STRENGTH,
 ) -> None:
     """Fit BKT parameters per skill by EM and write them as versioned JSON."""
     if from_db:
@@ -247,6 +268,7 @@ def fit_command(
         fitter = _fit(
             responses, "fitting", forgets=forgets, multigs=multigs, multilearn=multilearn,
             restarts=restarts, max_iter=max_iter, bounds=bounds, random_state=seed,
+            **_item_priors(multigs, item_strength),
         )  # fmt: skip
         params = fitter.params_
         params = replace(
@@ -317,6 +339,7 @@ def crossvalidate_command(
     max_iter: MaxIterOpt = 100,
     multi_skill: MultiSkillOpt = "split",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    item_strength: ItemStrengthOpt = DEFAULT_ITEM_STRENGTH,
 ) -> None:
     """K-fold cross-validation with folds by student; per-skill and overall metrics."""
     from engine.crossval import crossvalidate
@@ -330,7 +353,8 @@ def crossvalidate_command(
 
         def make() -> BKTFitter:
             return BKTFitter(forgets=forgets, multigs=multigs, multilearn=multilearn,
-                             restarts=restarts, max_iter=max_iter, random_state=seed)  # fmt: skip
+                             restarts=restarts, max_iter=max_iter, random_state=seed,
+                             **_item_priors(multigs, item_strength))  # fmt: skip
 
         try:
             result = crossvalidate(make, responses, folds=folds, seed=seed, progress=update)

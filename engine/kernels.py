@@ -745,7 +745,10 @@ def forward_trace(
     The belief is carried as the pair (P(unknown), P(known)), renormalised each
     step, exactly as pyBKT's forward messages: a single P(known) rounds to 1.0
     after a run of correct answers and could then never register later errors.
-    A sequence whose prior is NaN (skill without parameters) yields NaN.
+    A sequence whose prior is NaN (skill without parameters) yields NaN. Any
+    parameters the loader accepts (0 and 1 included) keep every output in [0, 1]:
+    P(correct) is clipped against rounding, and an answer the model calls impossible
+    (0/0 in the update) keeps the belief instead of dividing by zero.
     """
     for q in prange(starts.shape[0] - 1):
         k = seq_prior[q]
@@ -757,7 +760,8 @@ def forward_trace(
                 continue
             g = guess[gs_idx[t]]
             s = slip[gs_idx[t]]
-            out_p[t] = u * g + k * (1.0 - s)
+            # u + k can exceed 1 by an ulp, so g = 1, s = 0 gives 1 + 2e-16 unclipped
+            out_p[t] = min(max(u * g + k * (1.0 - s), 0.0), 1.0)
             if correct[t] != 0:
                 x0 = u * g
                 x1 = k * (1.0 - s)

@@ -55,7 +55,7 @@ def _step(
 ) -> tuple[float, float, float, float]:
     """One filter step on the pair (k, u); same operations, in the same order, as
     `engine.kernels.forward_trace`, so online, batch and vectorised agree to the bit."""
-    p_correct = u * guess + k * (1.0 - slip)
+    p_correct = min(max(u * guess + k * (1.0 - slip), 0.0), 1.0)  # u + k may be 1 + 1 ulp
     if correct:
         x0 = u * guess
         x1 = k * (1.0 - slip)
