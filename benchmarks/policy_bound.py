@@ -67,6 +67,7 @@ from engine.recommend.baselines import Policy, goal_skills, least_recent_item
 from engine.recommend.graph import SkillGraph
 from engine.recommend.policy import Recommender
 from engine.recommend.sim import (
+    GRAPH_POPULATIONS,
     POPULATIONS,
     Classroom,
     Population,
@@ -87,7 +88,12 @@ INFORMED = (
 # Told even the starting state (not when the student learns): what is left once diagnosis
 # is free. Not a belief-based policy any more; it splits the gap to the oracle in two.
 TOLD_START = ("told_start_mastery", "told_start_deferred", "told_start_useful")
-POLICY_NAMES = STANDARD + INFORMED + TOLD_START
+# Graph-consistent populations only: told the down-set the student came through but not
+# its holes (each skill in it unknown with the population's hole rate, every other skill
+# unknown). More than any diagnosis can find, less than told_start: the holes must still
+# be found, one answer at least per skill that may hide one.
+TOLD_DOWNSET = ("told_downset_mastery", "told_downset_deferred", "told_downset_useful")
+POLICY_NAMES = STANDARD + INFORMED + TOLD_START + TOLD_DOWNSET
 DEFAULT_POLICIES = tuple(p for p in POLICY_NAMES if p != "informed_lookahead")
 BEAM = 2048  # joint states of the informed policies' posterior before projecting
 KEEP_JOINT = 4  # ... onto the last this many practised skills and their prerequisites
@@ -105,8 +111,10 @@ class Knowledge:
         ability: float,
         prerequisite_factor: float,
         start: NDArray[np.bool_] | None = None,
+        prior: NDArray[np.float64] | None = None,
     ) -> None:
-        """`start`: the true starting state, for the told_start_* policies only."""
+        """`start`: the true starting state, for the told_start_* policies only; `prior`:
+        P(known at start) per skill, for the told_downset_* policies only."""
         self.skills = graph.skills
         self.index = {s: i for i, s in enumerate(graph.skills)}
         self.pre = [
@@ -121,7 +129,12 @@ class Knowledge:
         self.phi = prerequisite_factor
         # P(known at start) per skill: c, or the truth (told_start_*: what is left is
         # only when the student learns).
-        self.prior = np.full(len(graph.skills), share) if start is None else start.astype(float)
+        if prior is not None:
+            self.prior = prior.astype(float)
+        elif start is not None:
+            self.prior = start.astype(float)
+        else:
+            self.prior = np.full(len(graph.skills), share)
 
 
 class StateBelief:
@@ -386,6 +399,16 @@ def student_share(seed: int, pop_index: int, i: int, population: Population) -> 
     )
 
 
+def population_family(name: str) -> tuple[Population, ...]:
+    """The populations `name` is drawn with: the tutor model is fitted on their mixture,
+    as a school's log mixes its students (the Swiss-cheese set, or the graph-consistent
+    set the service benchmark uses; a name in both is the Swiss-cheese set's)."""
+    for family in (POPULATIONS, GRAPH_POPULATIONS):
+        if any(p.name == name for p in family):
+            return family
+    raise ValueError(f"unknown population {name!r}")
+
+
 def run(
     graph: SkillGraph,
     thresholds: dict[str, float],
@@ -400,15 +423,16 @@ def run(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Rows per policy on one population, same students and tutor as simulate_classroom."""
-    pop_index = next(n for n, p in enumerate(POPULATIONS) if p.name == population)
-    pop = POPULATIONS[pop_index]
+    family = population_family(population)
+    pop_index = next(n for n, p in enumerate(family) if p.name == population)
+    pop = family[pop_index]
     n_goal = sum(1 for s in graph.skills if graph.items(s))
     budget, cap = budget_per_skill * n_goal, cap_per_skill * n_goal
     classroom = Classroom.draw(graph, np.random.default_rng([seed, 0xC1A55]))
-    tutor = tutor_model(classroom, POPULATIONS, "fitted", CALIBRATION_STUDENTS, seed)
+    tutor = tutor_model(classroom, family, "fitted", CALIBRATION_STUDENTS, seed)
     assert tutor is not None
     settings = job_settings(thresholds)
-    job = _Job(graph, classroom, POPULATIONS, seed, cap, settings, tutor)
+    job = _Job(graph, classroom, family, seed, cap, settings, tutor)
     recommender = Recommender(
         graph, tutor.params, settings, random_state=seed, student_shift=tutor.student_shift
     )
@@ -428,6 +452,19 @@ def run(
                 policy = INFORMED_CLASSES[name](graph, know, beam)
             elif name in TOLD_START:
                 policy = INFORMED_CLASSES[name.replace("told_start", "informed")](graph, told, beam)
+            elif name in TOLD_DOWNSET:
+                if student.downset is None:
+                    raise ValueError(f"{name} needs a graph-consistent population")
+                seen_set = Knowledge(
+                    graph,
+                    classroom,
+                    share,
+                    student.ability,
+                    pop.prerequisite_factor,
+                    prior=np.where(student.downset, 1.0 - pop.holes, 0.0),
+                )
+                cls = INFORMED_CLASSES[name.replace("told_downset", "informed")]
+                policy = cls(graph, seen_set, beam)
             else:
                 policy = factories[name](truth)
             out = run_episode(classroom, pop, student, policy, tutor.params, truth, cap=cap)
@@ -495,7 +532,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--students", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="write the rows here")
-    ap.add_argument("--population", choices=[p.name for p in POPULATIONS], default="swiss_cheese")
+    names = dict.fromkeys(p.name for p in (*POPULATIONS, *GRAPH_POPULATIONS))
+    ap.add_argument("--population", choices=list(names), default="swiss_cheese")
     ap.add_argument(
         "--policies", default=",".join(DEFAULT_POLICIES), help=f"comma-separated of {POLICY_NAMES}"
     )

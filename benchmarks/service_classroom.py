@@ -19,6 +19,12 @@ students (same per-attempt luck):
 * service: always the item the service recommends (the answer's reply carries it);
 * mastery_learning: curriculum order, each skill until the service's BKT mastery of it
   (as the replies report it, on the same active parameters) reaches its threshold;
+* told_downset: told the down-set of the graph the student came through, not its holes
+  (graph-consistent populations; novices are told nothing): each skill of the down-set
+  is checked by one answer, right means done (mastery learning on it after a wrong
+  one); every other skill by mastery learning. More than any diagnosis from answers can
+  find, since the down-set is given; what is left is finding the holes, one answer at
+  least per skill that may hide one;
 * told_start: told which skills the student knew on arrival (not what they learn
   later): mastery learning on the others only. What perfect diagnosis is worth: a
   belief-based recommender can hardly save more than this, since it must find out
@@ -28,7 +34,8 @@ students (same per-attempt luck):
 Populations (`api.demo.POPULATIONS`): knowledge consistent with the prerequisite graph
 with a few holes, about half and most skills known, and novices. Per population and
 policy: mean attempts until every skill is truly known (the budget if never; 95%
-bootstrap interval), the share reaching it within the budget, over-practice, the longest
+bootstrap interval), the share reaching it within the budget, over-practice (split into
+answers on skills known on arrival and on skills learnt since), the longest
 run of consecutive right answers on one skill, the longest run of consecutive attempts
 on one skill while it stays unlearnt, and the paired difference to mastery learning.
 """
@@ -66,7 +73,7 @@ from engine.recommend.graph import SkillGraph
 from engine.recommend.sim import Classroom, Learner, Population, draw_student, generating_params
 
 PASSWORD = "benchmark-password-1"
-POLICIES = ("service", "mastery_learning", "told_start", "oracle")
+POLICIES = ("service", "mastery_learning", "told_downset", "told_start", "oracle")
 REFERENCE = "mastery_learning"
 TARGETS = {"graph_half": 30.0, "graph_most": 40.0}  # % fewer attempts than mastery learning
 NOVICE_SLACK = 5.0  # % worse at most
@@ -182,6 +189,7 @@ class Episode:
     attempts: int = 0
     finished: bool = False
     overpractice: int = 0
+    on_known_at_start: int = 0
     longest_right_run: int = 0
     longest_stuck_run: int = 0
     longest_run: int = 0
@@ -236,7 +244,14 @@ def run_episode(
         }
         upcoming = api.json("GET", "/api/practice/next") if policy == "service" else None
         seen: dict[str, int] = {}
+        last_right: dict[str, bool] = {}
+        downset = learner.student.downset
         runs = RunTracker()
+
+        def mixed_review() -> str:
+            """Its rule says done, the student is not: the least recently practised skill."""
+            return min(scope, key=lambda s: max(seen.get(i, -1) for i in school.by_skill[s]))
+
         step = 0
         while learner.missing(scope) and step < budget:
             if policy == "service":
@@ -252,16 +267,22 @@ def run_episode(
                 todo = [s for s in unknown if mastery[s] < school.thresholds.get(s, 0.95)]
                 skill = (todo or learner.missing(scope))[0]
                 item_id = _least_recent(school.by_skill[skill], seen)
+            elif policy == "told_downset":
+                todo = [
+                    s
+                    for s in scope
+                    if mastery[s] < school.thresholds.get(s, 0.95)
+                    and not (
+                        downset is not None
+                        and downset[learner.index[s]]
+                        and last_right.get(s, False)
+                    )
+                ]
+                skill = todo[0] if todo else mixed_review()
+                item_id = _least_recent(school.by_skill[skill], seen)
             else:
                 todo = [s for s in scope if mastery[s] < school.thresholds.get(s, 0.95)]
-                if todo:
-                    skill = todo[0]
-                else:  # its rule says done, the student is not: mixed review
-
-                    def last_seen(s: str) -> int:
-                        return max(seen.get(i, -1) for i in school.by_skill[s])
-
-                    skill = min(scope, key=last_seen)
+                skill = todo[0] if todo else mixed_review()
                 item_id = _least_recent(school.by_skill[skill], seen)
             item = school.items[item_id]
             skill = item.skills[0]
@@ -283,7 +304,9 @@ def run_episode(
                 mastery[change["skill_id"]] = float(change["mastery"])
             upcoming = reply["next"]
             seen[item_id] = step
+            last_right[skill] = correct
             out.overpractice += int(was_known)
+            out.on_known_at_start += int(learner.known_at_start[learner.index[skill]])
             runs.add(skill, correct, was_known)
             step += 1
         out.finished = not learner.missing(scope)
@@ -418,6 +441,10 @@ def summarise(episodes: list[Episode], budget: int, seed: int) -> list[dict[str,
                     "overpractice_pct": 100.0
                     * sum(e.overpractice for e in mine)
                     / max(1.0, float(attempts.sum())),
+                    "mean_on_known_at_start": float(np.mean([e.on_known_at_start for e in mine])),
+                    "mean_on_learnt": float(
+                        np.mean([e.overpractice - e.on_known_at_start for e in mine])
+                    ),
                     "longest_right_run": max(e.longest_right_run for e in mine),
                     "longest_stuck_run": max(e.longest_stuck_run for e in mine),
                     "longest_run": max(e.longest_run for e in mine),
@@ -486,8 +513,8 @@ def checks(rows: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
 
 def format_table(result: dict[str, Any]) -> str:
     head = (
-        f"{'population':<12}{'policy':<18}{'attempts':>9}{'95% CI':>16}{'in budget':>10}"
-        f"{'over':>7}{'right run':>10}{'stuck run':>10}{'vs ML':>18}"
+        f"{'population':<12}{'policy':<14}{'attempts':>9}{'95% CI':>16}{'in budget':>10}"
+        f"{'over':>6}{'known':>7}{'learnt':>7}{'right run':>10}{'stuck run':>10}{'vs ML':>18}"
     )
     lines = [f"parameters: {result['params']} (set {result['param_set_id']})", head]
     for r in result["rows"]:
@@ -497,8 +524,9 @@ def format_table(result: dict[str, Any]) -> str:
             lo, hi = r["fewer_than_ml_ci"]
             vs = f"{r['fewer_than_ml_pct']:+.1f}% [{lo:+.0f},{hi:+.0f}]"
         lines.append(
-            f"{r['population']:<12}{r['policy']:<18}{r['mean_attempts']:>9.1f}{ci:>16}"
-            f"{r['pct_in_budget']:>9.0f}%{r['overpractice_pct']:>6.0f}%"
+            f"{r['population']:<12}{r['policy']:<14}{r['mean_attempts']:>9.1f}{ci:>16}"
+            f"{r['pct_in_budget']:>9.0f}%{r['overpractice_pct']:>5.0f}%"
+            f"{r['mean_on_known_at_start']:>7.1f}{r['mean_on_learnt']:>7.1f}"
             f"{r['longest_right_run']:>10d}{r['longest_stuck_run']:>10d}{vs:>18}"
         )
     for c in result["checks"]:

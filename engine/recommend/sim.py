@@ -222,6 +222,9 @@ class Student:
     ability: float
     answer_u: NDArray[np.float64]  # (skills, cap): uniform for the k-th attempt's answer
     learn_u: NDArray[np.float64]  # (skills, cap): uniform for the k-th attempt's learning
+    # "graph" structure: the down-set the student came through, before its holes (what
+    # an exact diagnosis of the knowledge space could find; the holes stay hidden).
+    downset: NDArray[np.bool_] | None = None
 
 
 def draw_student(
@@ -229,23 +232,27 @@ def draw_student(
 ) -> Student:
     n = len(classroom.graph.skills)
     share = rng.uniform(population.known_low, population.known_high)
+    downset: NDArray[np.bool_] | None = None
     if population.structure == "independent":
         known = rng.random(n) < share
     else:
-        known = _graph_consistent(classroom.graph, population, share, rng)
+        downset = _graph_consistent(classroom.graph, population, share, rng)
+        holes = rng.random(n) < population.holes
+        known = downset & ~holes
     ability = float(np.exp(rng.normal(0.0, population.ability_sd)))
     return Student(
         known=known,
         ability=ability,
         answer_u=rng.random((n, cap)),
         learn_u=rng.random((n, cap)),
+        downset=downset,
     )
 
 
 def _graph_consistent(
     graph: SkillGraph, population: Population, share: float, rng: np.random.Generator
 ) -> NDArray[np.bool_]:
-    """The first round(share * n) skills of a noisy topological order, minus holes."""
+    """The first round(share * n) skills of a noisy topological order (holes come later)."""
     n = len(graph.skills)
     index = {s: i for i, s in enumerate(graph.skills)}
     key = np.arange(n, dtype=np.float64) + population.order_noise * rng.normal(size=n)
@@ -263,8 +270,7 @@ def _graph_consistent(
     known = np.zeros(n, dtype=np.bool_)
     for s in order[: round(share * n)]:
         known[index[s]] = True
-    holes = rng.random(n) < population.holes
-    return known & ~holes
+    return known
 
 
 CALIBRATION_ANSWERS_PER_SKILL = 8

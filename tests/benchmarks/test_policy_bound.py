@@ -6,10 +6,13 @@ from benchmarks.policy_bound import (
     Knowledge,
     StateBelief,
     format_rows,
+    population_family,
+    run,
     student_share,
 )
 from engine.recommend.baselines import RandomPolicy
 from engine.recommend.sim import (
+    GRAPH_POPULATIONS,
     POPULATIONS,
     Classroom,
     TrueState,
@@ -122,3 +125,37 @@ def test_format_rows_reports_saving_against_mastery_learning() -> None:
     ]
     text = format_rows(rows, 0)
     assert "+50.0%" in text
+
+
+def test_told_downset_belief_starts_at_the_hole_rate_inside_the_down_set() -> None:
+    g = diamond()
+    classroom = Classroom.draw(g, np.random.default_rng(0))
+    half = GRAPH_POPULATIONS[0]
+    student = draw_student(classroom, half, np.random.default_rng([0, 0, 3]), CAP)
+    assert student.downset is not None
+    prior = np.where(student.downset, 1.0 - half.holes, 0.0)
+    know = Knowledge(g, classroom, 0.5, 1.0, half.prerequisite_factor, prior=prior)
+    np.testing.assert_allclose(StateBelief(know, beam=64).marginals(), prior)
+
+
+def test_population_family_and_told_downset_needs_a_graph_population() -> None:
+    assert population_family("graph_half") is GRAPH_POPULATIONS
+    assert population_family("swiss_cheese") is POPULATIONS
+    with pytest.raises(ValueError, match="unknown population"):
+        population_family("nobody")
+    thresholds = {s: 0.95 for s in diamond().skills}
+    with pytest.raises(ValueError, match="graph-consistent"):
+        run(diamond(), thresholds, students=1, seed=0, policies=["told_downset_mastery"])
+    rows, _ = run(
+        diamond(),
+        thresholds,
+        students=3,
+        seed=0,
+        population="graph_half",
+        policies=["mastery_learning", "told_downset_mastery", "told_start_mastery"],
+    )
+    assert [r["policy"] for r in rows] == [
+        "mastery_learning",
+        "told_downset_mastery",
+        "told_start_mastery",
+    ]

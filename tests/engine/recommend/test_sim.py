@@ -167,3 +167,31 @@ def test_policy_subset_and_tutor_description() -> None:
     assert "told the student's population" in describe_tutor(
         diamond(), POPULATIONS, "population", 60, 0
     )
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_graph_consistent_student_knows_a_down_set_minus_its_holes(seed: int) -> None:
+    g = diamond()
+    classroom = Classroom.draw(g, np.random.default_rng(0))
+    pop = Population("graph_test", 0.4, 0.8, 0.2, structure="graph", holes=0.3)
+    student = draw_student(classroom, pop, np.random.default_rng(seed), CAP)
+    assert student.downset is not None
+    index = {s: i for i, s in enumerate(g.skills)}
+    for s in g.skills:
+        if student.downset[index[s]]:  # closed under prerequisites
+            assert all(student.downset[index[p]] for p in g.prerequisites(s)), (seed, s)
+    # Known skills lie inside the down-set; the rest of it are the holes.
+    assert not (student.known & ~student.downset).any(), seed
+    no_holes = draw_student(
+        classroom,
+        Population("graph_test", 0.4, 0.8, 0.2, structure="graph", holes=0.0),
+        np.random.default_rng(seed),
+        CAP,
+    )
+    np.testing.assert_array_equal(no_holes.known, student.downset)
+
+
+def test_independent_student_has_no_down_set() -> None:
+    g = diamond()
+    classroom = Classroom.draw(g, np.random.default_rng(0))
+    assert draw_student(classroom, POPULATIONS[1], np.random.default_rng(1), CAP).downset is None
