@@ -372,7 +372,7 @@ def measure(
         for p, pop in enumerate(POPULATIONS):
             for i in range(students):
                 for policy in POLICIES:
-                    name = f"b{which[:3]}-{pop.name[:10]}-{i}-{policy[:3]}"
+                    name = f"b{which[:3]}-{pop.name[:10]}-{i}-{policy}"
                     admin.json(
                         "POST",
                         "/api/users",
