@@ -28,6 +28,7 @@ from api.routes import (
     classes,
     content,
     fits,
+    goals,
     health,
     items,
     params,
@@ -52,6 +53,7 @@ API_ROUTERS = (
     fits.router,
     params.router,
     activations.router,
+    goals.router,
 )
 
 

@@ -122,12 +122,25 @@ class PaceProjector:
     def fit(self, starts: Sequence[SkillStart], practice: Practice | None) -> PaceProjector:
         rng = self._rng()
         per_skill = attempt_draws(starts, self.draws, self.cap_per_skill, rng)
-        self.draws_ = per_skill.sum(axis=0) if len(starts) else np.zeros(self.draws)
-        capped = bool((per_skill >= self.cap_per_skill).any()) if len(starts) else False
+        return self._finish(per_skill, practice, rng)
+
+    def from_draws(
+        self, per_skill: NDArray[np.integer], practice: Practice | None
+    ) -> PaceProjector:
+        """`fit` from per-skill draws made earlier (`attempt_draws`, shape (skills,
+        draws)): a service keeps them per distinct (parameters, belief) case."""
+        if per_skill.ndim != 2 or per_skill.shape[1] != self.draws:
+            raise ValueError(f"per_skill must have shape (skills, {self.draws})")
+        return self._finish(per_skill, practice, self._rng())
+
+    def _finish(
+        self, per_skill: NDArray[np.integer], practice: Practice | None, rng: np.random.Generator
+    ) -> PaceProjector:
+        n = per_skill.shape[0]
+        self.draws_ = per_skill.sum(axis=0, dtype=np.int64) if n else np.zeros(self.draws)
+        capped = bool((per_skill >= self.cap_per_skill).any()) if n else False
         self.days_draws_ = days_draws(self.draws_, practice, rng)
-        self.projection_ = summarise(
-            self.draws_, self.days_draws_, self.coverage, capped, len(starts)
-        )
+        self.projection_ = summarise(self.draws_, self.days_draws_, self.coverage, capped, n)
         return self
 
 

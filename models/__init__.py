@@ -8,6 +8,7 @@ from models import (  # noqa: F401  (imported for their table definitions)
     classes,
     content,
     fit_jobs,
+    goals,
     guardians,
     mastery,
     params,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,9 +27,10 @@ from sqlmodel import Session
 
 from api.db import write_transaction
 from api.runtime import Runtime
-from api.services import fits, items, params
+from api.services import fits, goals, items, params
 from engine.params import ModelParams, SkillParams
 from models.fit_jobs import FitOptions
+from models.goals import GoalCreate
 from models.users import Role
 from tests.api.test_authorisation import CASES as BASE_CASES
 from tests.utils import factories as f
@@ -69,12 +71,18 @@ def world(client: TestClient, session: Session, runtime: Runtime) -> World:
         )
     job = fits.create_fit_job(session, users["designer"], FitOptions())  # queued, never run
     items.set_retired(session, "mu3", True)
+    today = datetime.now(UTC).date()
+    goal = goals.create_goal(
+        session, runtime.cache.recent(session), users["teacher"], _id(mine.id),
+        GoalCreate(unit_id="u1", target_date=today + timedelta(days=30)), today,
+    )  # fmt: skip
     ids: dict[str, int | str] = {role: _id(u.id) for role, u in users.items()}
     ids |= {
         "class": _id(mine.id),
         "other_class": _id(theirs.id),
         "param_set": _id(pset.id),
         "job": _id(job.id),
+        "goal": goal.id,
         "missing": MISSING,
     }
     return World(headers, ids, {role: u.username for role, u in users.items()})
@@ -151,6 +159,17 @@ EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("GET", "/api/fits/{job}", None, expect(d=200, ad=200)),
     ("POST", "/api/fits/{job}/activate", None, expect(d=409, ad=409)),
     ("POST", "/api/fits/{missing}/activate", None, expect(d=404, ad=404)),
+    ("GET", "/api/classes/{class}/goals", None, expect(t=200, ot=404, ad=200)),
+    ("GET", "/api/classes/{other_class}/goals", None, expect(t=404, ot=200, ad=200)),
+    ("POST", "/api/classes/{class}/goals", "goal", expect(t=201, ot=404, ad=201)),
+    ("POST", "/api/classes/{missing}/goals", "goal", expect(t=404, ot=404, ad=404)),
+    ("GET", "/api/goals/{goal}/pace", None, expect(t=200, ot=404, ad=200)),
+    ("GET", "/api/goals/{missing}/pace", None, expect(t=404, ot=404, ad=404)),
+    # roles go in ROLES order: the teacher archives it, so the admin then finds none
+    ("DELETE", "/api/goals/{goal}", None, expect(t=204, ot=404, ad=404)),
+    ("GET", "/api/students/me/goal", None, expect(s=200, os=200, ad=200)),
+    ("GET", "/api/students/{student}/goal", None, VIEWERS_OF_STUDENT),
+    ("GET", "/api/students/{other_student}/goal", None, VIEWERS_OF_OTHER_STUDENT),
 ]
 
 
@@ -170,6 +189,13 @@ def _body(kind: str | None, role: str, world: World) -> dict[str, Any]:
     if kind == "edit_item":
         return {"json": {"skills": ["add"], "type": "numeric", "prompt": "2+2",
                          "answer": {"value": 4}}}  # fmt: skip
+    if kind == "goal":
+        return {
+            "json": {
+                "skills": ["add"],
+                "target_date": (datetime.now(UTC).date() + timedelta(7)).isoformat(),
+            }
+        }
     if kind == "param_file":
         model = ModelParams(skills={"add": SkillParams(prior=0.3, learn=0.1, guess=0.2, slip=0.1)})
         return {"json": model.to_json_dict()}
