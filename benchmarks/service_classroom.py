@@ -1,7 +1,7 @@
 """The recommender's advantage measured on the service a school runs, through its HTTP API.
 
     python -m benchmarks.service_classroom --json OUT.json [--students 60] [--budget 400]
-        [--params own,generating] [--clients 6] [--seed 0]
+        [--params own,generating] [--clients 6] [--seed 0] [--policies service,...]
 
 For each parameter set in `--params` a fresh service is started exactly as `make run`
 starts it (`pathways serve --demo`: the sample curriculum, a fresh data directory, the
@@ -20,11 +20,14 @@ students (same per-attempt luck):
 * mastery_learning: curriculum order, each skill until the service's BKT mastery of it
   (as the replies report it, on the same active parameters) reaches its threshold;
 * told_downset: told the down-set of the graph the student came through, not its holes
-  (graph-consistent populations; novices are told nothing): each skill of the down-set
-  is checked by one answer, right means done (mastery learning on it after a wrong
-  one); every other skill by mastery learning. More than any diagnosis from answers can
-  find, since the down-set is given; what is left is finding the holes, one answer at
-  least per skill that may hide one;
+  (graph-consistent populations; novices: the population's mean share), and the
+  generating model (true guess, slip and learn rates, the student's ability, the
+  prerequisite slowdown): exact Bayesian belief over the joint state
+  (`benchmarks.policy_bound.StateBelief`), curriculum order to 0.85, then the least
+  likely known skill (policy_bound's best rule on these populations). It knows more
+  than any diagnosis from answers can find; what is left to it is finding the holes
+  and seeing when a skill is learnt: no belief-based recommender can be expected to
+  save more than it does;
 * told_start: told which skills the student knew on arrival (not what they learn
   later): mastery learning on the others only. What perfect diagnosis is worth: a
   belief-based recommender can hardly save more than this, since it must find out
@@ -61,6 +64,7 @@ import numpy as np
 
 from api.demo import POPULATIONS, demo_classroom, wrong_answer
 from benchmarks.live_server import LiveServer
+from benchmarks.policy_bound import BEAM, InformedDeferred, Knowledge, StateBelief
 from benchmarks.simulate_classroom import (
     bootstrap_mean_ci,
     graph_from_curriculum,
@@ -70,7 +74,14 @@ from content.answers import canonical_answer
 from content.models import Item as ContentItem
 from engine.params import ModelParams
 from engine.recommend.graph import SkillGraph
-from engine.recommend.sim import Classroom, Learner, Population, draw_student, generating_params
+from engine.recommend.sim import (
+    Classroom,
+    Learner,
+    Population,
+    Student,
+    draw_student,
+    generating_params,
+)
 
 PASSWORD = "benchmark-password-1"
 POLICIES = ("service", "mastery_learning", "told_downset", "told_start", "oracle")
@@ -215,6 +226,40 @@ class RunTracker:
         self.best_length = max(self.best_length, self.length)
 
 
+class ToldDownset:
+    """The told_downset policy: exact belief on the generating model, told the down-set."""
+
+    def __init__(self, school: School, population: Population, student: Student) -> None:
+        graph = school.graph
+        if student.downset is not None:
+            prior = np.where(student.downset, 1.0 - population.holes, 0.0)
+        else:
+            prior = np.full(len(graph.skills), population.mean_known)
+        know = Knowledge(
+            graph,
+            school.classroom,
+            population.mean_known,
+            student.ability,
+            population.prerequisite_factor,
+            prior=prior,
+        )
+        self.belief = StateBelief(know, BEAM)
+        self.index = know.index
+        self.skills = graph.skills
+        self.scope = [know.index[s] for s in graph.order if school.by_skill[s]]
+
+    def skill(self, last_seen: Callable[[str], int]) -> str:
+        m = self.belief.marginals()
+        for i in self.scope:
+            if m[i] < InformedDeferred.first:
+                return self.skills[i]
+        best = min(self.scope, key=lambda i: (round(float(m[i]), 3), last_seen(self.skills[i])))
+        return self.skills[best]
+
+    def observe(self, skill: str, correct: bool) -> None:
+        self.belief.observe(self.index[skill], correct)
+
+
 def _least_recent(items: Sequence[str], seen: dict[str, int]) -> str:
     return min(items, key=lambda i: (seen.get(i, -1), i))
 
@@ -244,13 +289,13 @@ def run_episode(
         }
         upcoming = api.json("GET", "/api/practice/next") if policy == "service" else None
         seen: dict[str, int] = {}
-        last_right: dict[str, bool] = {}
-        downset = learner.student.downset
+        told = (
+            ToldDownset(school, population, learner.student) if policy == "told_downset" else None
+        )
         runs = RunTracker()
 
-        def mixed_review() -> str:
-            """Its rule says done, the student is not: the least recently practised skill."""
-            return min(scope, key=lambda s: max(seen.get(i, -1) for i in school.by_skill[s]))
+        def last_seen(s: str) -> int:
+            return max(seen.get(i, -1) for i in school.by_skill[s])
 
         step = 0
         while learner.missing(scope) and step < budget:
@@ -267,22 +312,12 @@ def run_episode(
                 todo = [s for s in unknown if mastery[s] < school.thresholds.get(s, 0.95)]
                 skill = (todo or learner.missing(scope))[0]
                 item_id = _least_recent(school.by_skill[skill], seen)
-            elif policy == "told_downset":
-                todo = [
-                    s
-                    for s in scope
-                    if mastery[s] < school.thresholds.get(s, 0.95)
-                    and not (
-                        downset is not None
-                        and downset[learner.index[s]]
-                        and last_right.get(s, False)
-                    )
-                ]
-                skill = todo[0] if todo else mixed_review()
-                item_id = _least_recent(school.by_skill[skill], seen)
+            elif told is not None:
+                item_id = _least_recent(school.by_skill[told.skill(last_seen)], seen)
             else:
                 todo = [s for s in scope if mastery[s] < school.thresholds.get(s, 0.95)]
-                skill = todo[0] if todo else mixed_review()
+                # Its rule says done, the student is not: mixed review, least recent first.
+                skill = todo[0] if todo else min(scope, key=last_seen)
                 item_id = _least_recent(school.by_skill[skill], seen)
             item = school.items[item_id]
             skill = item.skills[0]
@@ -304,7 +339,8 @@ def run_episode(
                 mastery[change["skill_id"]] = float(change["mastery"])
             upcoming = reply["next"]
             seen[item_id] = step
-            last_right[skill] = correct
+            if told is not None:
+                told.observe(skill, correct)
             out.overpractice += int(was_known)
             out.on_known_at_start += int(learner.known_at_start[learner.index[skill]])
             runs.add(skill, correct, was_known)
@@ -338,7 +374,13 @@ def upload_generating(designer: Api, school: School) -> int:
 
 
 def measure(
-    which: str, students: int, budget: int, clients: int, seed: int, log: Callable[[str], None]
+    which: str,
+    students: int,
+    budget: int,
+    clients: int,
+    seed: int,
+    log: Callable[[str], None],
+    policies: Sequence[str] = POLICIES,
 ) -> dict[str, Any]:
     """One fresh service, one parameter set, every population x policy x student."""
     data_dir = Path(tempfile.mkdtemp(prefix="pathways-service-bench-"))
@@ -371,7 +413,7 @@ def measure(
         jobs = []
         for p, pop in enumerate(POPULATIONS):
             for i in range(students):
-                for policy in POLICIES:
+                for policy in policies:
                     name = f"b{which[:3]}-{pop.name[:10]}-{i}-{policy}"
                     admin.json(
                         "POST",
@@ -542,7 +584,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--params", default="own,generating", help="own, generating or both (comma)")
     ap.add_argument("--clients", type=int, default=6, help="students answering at once")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--policies", default=",".join(POLICIES), help=f"comma-separated of {', '.join(POLICIES)}"
+    )
     args = ap.parse_args(argv)
+    policies = [p.strip() for p in args.policies.split(",") if p.strip()]
+    if not policies or set(policies) - set(POLICIES):
+        ap.error(f"--policies: choose from {', '.join(POLICIES)}")
     started = time.monotonic()
 
     def log(msg: str) -> None:
@@ -552,7 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for which in [w.strip() for w in args.params.split(",") if w.strip()]:
         if which not in ("own", "generating"):
             ap.error(f"--params: unknown set {which!r} (own, generating)")
-        result = measure(which, args.students, args.budget, args.clients, args.seed, log)
+        result = measure(which, args.students, args.budget, args.clients, args.seed, log, policies)
         print(format_table(result), flush=True)
         results.append(result)
     if args.json:
