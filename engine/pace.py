@@ -10,7 +10,10 @@ student stands, so it needs nothing the tutor does not already have:
   tutor's posterior is updated as the service does, then the skill may be learnt
   (`learn`) or forgotten (`forget`). The draw's count is the number of answers until the
   posterior reaches the skill's mastery threshold (at least `min_attempts`, since
-  mastery needs the student's own answers), capped at `cap_per_skill`.
+  mastery needs the student's own answers), capped at `cap_per_skill`. The true learning
+  rate of a draw is the tutor's times a speed multiplier, LogNormal(0, `learn_spread`),
+  shared by every skill of the draw: students learn at their own speed, which the
+  tutor's single learn rate does not know.
 * A draw's total is the sum over the skills in scope (BKT traces skills independently).
 * The student's practice rate is uncertain too: with n answers in the last `d` days,
   the rate (answers per day) is drawn from its Jeffreys posterior Gamma(n + 1/2, 1/d),
@@ -92,7 +95,9 @@ class PaceProjector:
     """Monte Carlo projection of answers and days to mastery (see the module docstring).
 
     Settings: `draws` per projection, `cap_per_skill` answers, the `coverage` of the
-    range, `random_state` (an int seed or a Generator). `fit(starts, practice)` projects
+    range, `learn_spread` (the sd of log learning speed between students: the tutor's
+    learn rate is the class's, a student's own may be faster or slower), `random_state`
+    (an int seed or a Generator). `fit(starts, practice)` projects
     one student and sets `draws_` (answers per draw), `days_draws_` and `projection_`.
     """
 
@@ -101,6 +106,7 @@ class PaceProjector:
         draws: int = 400,
         cap_per_skill: int = 80,
         coverage: float = 0.9,
+        learn_spread: float = 0.0,
         random_state: int | np.random.Generator | None = 0,
     ) -> None:
         if draws < 10:
@@ -111,7 +117,10 @@ class PaceProjector:
             raise ValueError(f"coverage must be in (0, 1), got {coverage}")
         self.draws = draws
         self.cap_per_skill = cap_per_skill
+        if learn_spread < 0.0:
+            raise ValueError(f"learn_spread must be >= 0, got {learn_spread}")
         self.coverage = coverage
+        self.learn_spread = learn_spread
         self.random_state = random_state
 
     def _rng(self) -> np.random.Generator:
@@ -121,7 +130,8 @@ class PaceProjector:
 
     def fit(self, starts: Sequence[SkillStart], practice: Practice | None) -> PaceProjector:
         rng = self._rng()
-        per_skill = attempt_draws(starts, self.draws, self.cap_per_skill, rng)
+        ability = ability_draws(self.draws, self.learn_spread) if self.learn_spread else None
+        per_skill = attempt_draws(starts, self.draws, self.cap_per_skill, rng, ability)
         return self._finish(per_skill, practice, rng)
 
     def from_draws(
@@ -144,10 +154,29 @@ class PaceProjector:
         return self
 
 
+def ability_draws(draws: int, spread: float) -> NDArray[np.float64]:
+    """Learning-speed multipliers, one per draw: LogNormal(0, spread) at evenly spaced
+    quantiles (deterministic, so draws kept per skill can be summed column by column and
+    a student's speed is the same on every skill of one draw)."""
+    from scipy.stats import norm
+
+    q = (np.arange(draws) + 0.5) / draws
+    out: NDArray[np.float64] = np.exp(spread * norm.ppf(q))
+    return out
+
+
 def attempt_draws(
-    starts: Sequence[SkillStart], draws: int, cap: int, rng: np.random.Generator
+    starts: Sequence[SkillStart],
+    draws: int,
+    cap: int,
+    rng: np.random.Generator,
+    ability: NDArray[np.float64] | None = None,
 ) -> NDArray[np.int64]:
-    """(skills, draws): answers until the tutor's posterior reaches the threshold."""
+    """(skills, draws): answers until the tutor's posterior reaches the threshold.
+
+    `ability` (one multiplier per draw, `ability_draws`) scales the *true* learning
+    rate of each draw: students learn faster or slower than the class's rate the tutor
+    traces with, which the tutor's posterior only sees through the answers."""
     n = len(starts)
     if n == 0:
         return np.zeros((0, draws), dtype=np.int64)
@@ -159,6 +188,7 @@ def attempt_draws(
     forget = col([s.params.forget for s in starts])[:, None]
     threshold = col([s.threshold for s in starts])[:, None]
     minimum = col([s.min_attempts for s in starts])[:, None]
+    true_learn = learn if ability is None else np.minimum(learn * ability[None, :], 1.0)
     belief = np.broadcast_to(known0, (n, draws)).copy()
     truth = rng.random((n, draws)) < belief
     count = np.zeros((n, draws), dtype=np.int64)
@@ -173,7 +203,7 @@ def attempt_draws(
         post = np.where(correct, right, wrong)
         new_belief = post * (1.0 - forget) + (1.0 - post) * learn
         u = rng.random((n, draws))
-        new_truth = np.where(truth, u >= forget, u < learn)
+        new_truth = np.where(truth, u >= forget, u < true_learn)
         active = ~done
         belief = np.where(active, new_belief, belief)
         truth = np.where(active, new_truth, truth)

@@ -10,10 +10,11 @@ practising at all (at least one), so a new student is not judged on days before 
 started. A goal skill never answered needs at least one answer: mastery is confirmed
 by the student's own evidence.
 
-Projections are seeded by the student's id, so a page shows the same range on every
-load. The per-skill draws depend only on (parameters, threshold, belief, minimum), so
-they are kept per process (`_DRAWS`, keyed with the belief rounded to 0.005): a class
-page computes each distinct case once.
+Projections are seeded by the student's id and the draws are kept, so a process shows
+the same range on every load. The per-skill draws depend only on (parameters,
+threshold, belief, minimum), so they are kept per process (`_DRAWS`, keyed with the
+belief rounded to 0.005): a class page computes each distinct case once. A student's
+learning speed is unknown to the tutor; the draws spread it by `LEARN_SPREAD`.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ from engine.pace import (
     Projection,
     SkillStart,
     Why,
+    ability_draws,
     attempt_draws,
     classify,
 )
+from engine.pace_scope import goal_scope
 from engine.recommend.evidence import Beliefs
 from engine.recommend.state import StudentState
 from models.goals import (
@@ -66,6 +69,11 @@ WINDOW_DAYS = 14
 DRAWS = 300
 CAP_PER_SKILL = 80
 COVERAGE = 0.9
+# sd of log learning speed between students; benchmarks/pace_coverage.py measures the
+# range's coverage with it (the simulator's students differ in ability and in how much
+# missing prerequisites slow them, neither of which the tutor's BKT knows)
+LEARN_SPREAD = 0.5
+_ABILITY = ability_draws(DRAWS, LEARN_SPREAD)
 _BELIEF_STEP = 0.005
 _DRAWS_LIMIT = 20_000
 _DRAWS: dict[tuple[float | int, ...], NDArray[np.int16]] = {}
@@ -87,56 +95,19 @@ class GoalStanding:
 def standing(
     snap: Snapshot, state: StudentState, beliefs: Beliefs, skills: Sequence[str]
 ) -> GoalStanding:
-    """Per goal skill mastered or not, and the skills the projection must still cover."""
-    rec = snap.recommender
-    progress: list[GoalSkillProgress] = []
-    starts: list[SkillStart] = []
-    in_graph = [s for s in skills if s in snap.graph]
-    scope = snap.graph.closure(in_graph)
-    goal_set = set(skills)
-    for skill in snap.graph.order:
-        if skill not in scope or not snap.graph.items(skill):
-            continue
-        known = beliefs.effective.get(skill, 0.0)
-        threshold = snap.threshold(skill)
-        if skill in goal_set:
-            done = rec.mastered(state, beliefs, skill)
-            progress.append(
-                GoalSkillProgress(
-                    skill_id=skill,
-                    skill_name=snap.skill_names.get(skill, skill),
-                    mastered=done,
-                    mastery=known,
-                )
-            )
-            if done:
-                continue
-            minimum = 1 if state.attempts(skill) == 0 or known >= threshold else 0
-        elif known >= threshold:
-            continue
-        else:
-            minimum = 0
-        starts.append(
-            SkillStart(
-                skill_id=skill,
-                known=min(max(known, 0.0), 1.0),
-                params=snap.skill_params(skill),
-                threshold=threshold,
-                min_attempts=minimum,
-            )
+    """Per goal skill mastered or not, and the skills the projection must still cover
+    (`engine.pace_scope`); goal skills retired since are shown, never mastered."""
+    found, starts = goal_scope(snap.recommender, state, beliefs, skills)
+    by_id = {g.skill_id: g for g in found}
+    progress = [
+        GoalSkillProgress(
+            skill_id=s,
+            skill_name=snap.skill_names.get(s, s),
+            mastered=by_id[s].mastered if s in by_id else False,
+            mastery=by_id[s].known if s in by_id else 0.0,
         )
-    if all(p.mastered for p in progress):
-        starts = []  # the goal is reached; prerequisites below it no longer hold it up
-    for skill in skills:  # goal skills without items (or retired since): shown, not projected
-        if skill not in {p.skill_id for p in progress}:
-            progress.append(
-                GoalSkillProgress(
-                    skill_id=skill,
-                    skill_name=snap.skill_names.get(skill, skill),
-                    mastered=False,
-                    mastery=0.0,
-                )
-            )
+        for s in [g.skill_id for g in found] + [s for s in skills if s not in by_id]
+    ]
     return GoalStanding(progress, starts)
 
 
@@ -152,13 +123,21 @@ def _rounded(start: SkillStart) -> tuple[tuple[float | int, ...], SkillStart]:
 def skill_draws(starts: Sequence[SkillStart]) -> list[NDArray[np.int16]]:
     """Per start, DRAWS answers-to-mastery draws (computed once per distinct case).
 
-    Skills with per-item parameters are drawn with their skill-level values."""
-    keyed = [_rounded(s) for s in starts]
+    Skills with per-item parameters are drawn with their skill-level values. Column j
+    of every row is drawn with the same learning speed, so rows sum column by column."""
+    keyed = []
+    seen: dict[tuple[float | int, ...], int] = {}
+    for s in starts:
+        key, rounded = _rounded(s)
+        # the n-th skill with the same case gets its own draws (independent skills),
+        # column j of every row keeps the same learning speed (`_ABILITY`)
+        seen[key] = seen.get(key, -1) + 1
+        keyed.append(((*key, seen[key]), rounded))
     missing = {k: s for k, s in keyed if k not in _DRAWS}
     if missing:
         seed = zlib.crc32(repr(sorted(missing)).encode())
         rng = np.random.default_rng(seed)
-        rows = attempt_draws(list(missing.values()), DRAWS, CAP_PER_SKILL, rng)
+        rows = attempt_draws(list(missing.values()), DRAWS, CAP_PER_SKILL, rng, _ABILITY)
         with _DRAWS_LOCK:
             if len(_DRAWS) + len(missing) > _DRAWS_LIMIT:
                 _DRAWS.clear()
@@ -171,11 +150,7 @@ def project(starts: Sequence[SkillStart], practice: Practice | None, seed: int) 
     """The projection for one student from the kept per-skill draws."""
     rng = np.random.default_rng(seed)
     rows = skill_draws(starts)
-    per_skill = (
-        np.stack([rng.permutation(r) for r in rows])
-        if rows
-        else np.zeros((0, DRAWS), dtype=np.int16)
-    )
+    per_skill = np.stack(rows) if rows else np.zeros((0, DRAWS), dtype=np.int16)
     return (
         PaceProjector(draws=DRAWS, cap_per_skill=CAP_PER_SKILL, coverage=COVERAGE, random_state=rng)
         .from_draws(per_skill, practice)
