@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import backup, db, fit, serve, users
+from cli import backup, db, fit, roster, serve, users
 from cli import content as content_commands
 
 # Plain (click) help and error layout: rich's would add about 0.2 s (rich, markdown-it)
@@ -38,3 +38,4 @@ app.command("crossvalidate")(fit.crossvalidate_command)
 app.command("demo")(fit.demo_command)
 app.add_typer(content_commands.content_app, name="content")  # content validate
 app.add_typer(users.users_app, name="users")  # users add, users list
+app.add_typer(roster.roster_app, name="roster")  # roster import

@@ -5,6 +5,7 @@ target); the modules are listed here once, one idea per module.
 """
 
 from models import (  # noqa: F401  (imported for their table definitions)
+    audit,
     classes,
     content,
     fit_jobs,
@@ -14,6 +15,7 @@ from models import (  # noqa: F401  (imported for their table definitions)
     params,
     responses,
     revision,
+    roster,
     security,
     users,
 )

@@ -27,6 +27,7 @@ COMMANDS = {
     "content validate": "Report every problem with its location",
     "users add": "Create an account.",
     "users list": "List accounts with their classes.",
+    "roster import": "Import schools, students, teachers, classes, enrolments",
 }
 # What `from cli.main import app` must not load: each command imports these when it runs.
 HEAVY = ("pandas", "numpy", "numba", "sqlalchemy", "fastapi", "rich", "api", "engine", "models")
