@@ -27,12 +27,15 @@ from api.routes import (
     auth,
     classes,
     content,
+    equity,
     fits,
     goals,
+    groups,
     health,
     items,
     params,
     practice,
+    standards,
     students,
     users,
 )
@@ -54,6 +57,9 @@ API_ROUTERS = (
     params.router,
     activations.router,
     goals.router,
+    groups.router,
+    standards.router,
+    equity.router,
 )
 
 

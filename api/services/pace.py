@@ -272,8 +272,10 @@ def progress_on(
     practice: tuple[int, float],
     today: date,
     student_id: int,
+    beliefs: Beliefs | None = None,
 ) -> tuple[GoalStanding, PacePublic]:
-    beliefs = snap.recommender.beliefs(state)
+    """Progress and pace on one goal; `beliefs` if the caller has them for this state."""
+    beliefs = beliefs if beliefs is not None else snap.recommender.beliefs(state)
     stand = standing(snap, state, beliefs, goal.skills)
     answers, days = practice
     projection = project(stand.starts, Practice(answers, days), seed=student_id)

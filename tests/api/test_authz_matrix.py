@@ -170,6 +170,13 @@ EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("GET", "/api/students/me/goal", None, expect(s=200, os=200, ad=200)),
     ("GET", "/api/students/{student}/goal", None, VIEWERS_OF_STUDENT),
     ("GET", "/api/students/{other_student}/goal", None, VIEWERS_OF_OTHER_STUDENT),
+    ("GET", "/api/classes/{class}/groups", None, expect(t=200, ot=404, ad=200)),
+    ("GET", "/api/classes/{other_class}/groups", None, expect(t=404, ot=200, ad=200)),
+    ("GET", "/api/classes/{class}/standards", None, expect(t=200, ot=404, ad=200)),
+    ("GET", "/api/classes/{other_class}/standards?format=csv", None, expect(t=404, ot=200, ad=200)),
+    ("GET", "/api/classes/{missing}/standards", None, expect(t=404, ot=404, ad=404)),
+    ("GET", "/api/classes/{class}/equity", None, expect(t=200, ot=404, ad=200)),
+    ("GET", "/api/classes/{other_class}/equity", None, expect(t=404, ot=200, ad=200)),
 ]
 
 
