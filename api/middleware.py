@@ -118,7 +118,13 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self._headers(scope, self.csp)]
+                own = list(message.get("headers", []))
+                # A page that must post a form elsewhere (an LTI deep-linking return)
+                # sends its own, equally strict policy with that one origin added.
+                set_csp = [v for k, v in own if k.lower() == b"content-security-policy"]
+                csp = set_csp[0] if set_csp else self.csp
+                own = [(k, v) for k, v in own if k.lower() != b"content-security-policy"]
+                message["headers"] = [*own, *self._headers(scope, csp)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -11,6 +11,7 @@ from models import (  # noqa: F401  (imported for their table definitions)
     fit_jobs,
     goals,
     guardians,
+    lti,
     mastery,
     params,
     responses,

@@ -14,10 +14,21 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.runtime import Runtime
+from api.services import lti_platforms
+from models.lti import LtiPlatformCreate
 from models.users import Role
 from tests.utils import factories as f
 from tests.utils.curriculum import ITEM_CSV
 
+LMS = {
+    "name": "LMS",
+    "issuer": "https://lms.example.org",
+    "client_id": "pathways",
+    "deployment_ids": ["d1"],
+    "auth_login_url": "https://lms.example.org/auth",
+    "auth_token_url": "https://lms.example.org/token",
+    "jwks_url": "https://lms.example.org/jwks",
+}
 ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "designer", "admin")
 
 
@@ -43,7 +54,9 @@ def world(client: TestClient, session: Session, runtime: Runtime) -> World:
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     headers |= {r: f.login(client, u.username) for r, u in users.items()}
     assert f.answer(client, headers["student"], "eq1", "2/4").status_code == 200
+    lms = lti_platforms.create_platform(session, LtiPlatformCreate.model_validate(LMS))
     ids = {r: u.id for r, u in users.items()} | {"class": mine.id, "other_class": theirs.id}
+    ids["lti_platform"] = lms.id
     return World(headers=headers, ids={k: v for k, v in ids.items() if v is not None})
 
 
@@ -110,11 +123,19 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/params", None, expect(d=200, ad=200)),
     ("POST", "/api/params/999/activate", None, expect(d=404, ad=404)),
     ("GET", "/api/fits/999", None, expect(d=404, ad=404)),
+    ("GET", "/api/lti/config", None, expect(ad=200)),
+    ("GET", "/api/lti/platforms", None, expect(ad=200)),
+    ("POST", "/api/lti/platforms", "lti_platform", expect(ad=201)),
+    ("GET", "/api/lti/platforms/{lti_platform}", None, expect(ad=200)),
+    ("PATCH", "/api/lti/platforms/{lti_platform}", "lti_rename", expect(ad=200)),
+    ("DELETE", "/api/lti/platforms/{lti_platform}", None, expect(ad=204)),
+    ("GET", "/api/lti/keys", None, expect(ad=200)),
+    ("POST", "/api/lti/keys/rotate", None, expect(ad=200)),
 ]
 
 
 def _send(client: TestClient, world: World, role: str, method: str, path: str, kind: Any) -> int:
-    url = path.format(**{"class": world.ids["class"], "student": world.ids["student"]})
+    url = path.format(**{k: world.ids[k] for k in ("class", "student", "lti_platform")})
     kwargs: dict[str, Any] = {"headers": world.headers[role]}
     if kind == "new_user":
         kwargs["json"] = {"username": f"made-by-{role}", "password": "long-enough-1"}
@@ -137,6 +158,10 @@ def _send(client: TestClient, world: World, role: str, method: str, path: str, k
         kwargs["files"] = {"file": ("bank.csv", ITEM_CSV, "text/csv")}
     elif kind == "fit":
         kwargs["json"] = {"restarts": 1}
+    elif kind == "lti_platform":
+        kwargs["json"] = LMS | {"client_id": f"client-{role}"}
+    elif kind == "lti_rename":
+        kwargs["json"] = {"name": f"renamed by {role}"}
     return client.request(method, url, **kwargs).status_code
 
 

@@ -177,6 +177,9 @@ EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("GET", "/api/classes/{missing}/standards", None, expect(t=404, ot=404, ad=404)),
     ("GET", "/api/classes/{class}/equity", None, expect(t=200, ot=404, ad=200)),
     ("GET", "/api/classes/{other_class}/equity", None, expect(t=404, ot=200, ad=200)),
+    ("GET", "/api/lti/platforms/{missing}", None, expect(ad=404)),
+    ("PATCH", "/api/lti/platforms/{missing}", "rename", expect(ad=404)),
+    ("DELETE", "/api/lti/platforms/{missing}", None, expect(ad=404)),
 ]
 
 
