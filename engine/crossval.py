@@ -15,17 +15,17 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.evaluate import predictions, score
+from engine.evaluate import Model, predictions, score
 from engine.metrics import Metrics
-from engine.params import ModelParams
 from engine.responses import Responses
 
 
 class Fitter(Protocol):
-    """What cross-validation needs of an estimator (engine.fit.BKTFitter fits it)."""
+    """What cross-validation needs of an estimator (engine.fit.BKTFitter, or any family's
+    fitter from engine.families.spec.make_fitter)."""
 
     @property
-    def params_(self) -> ModelParams: ...
+    def params_(self) -> Model: ...
 
     def fit(self, responses: Responses) -> Any: ...
 

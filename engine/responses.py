@@ -43,7 +43,10 @@ class Responses:
     """Binary responses with skill, student, item and student-class codes.
 
     `row` is the 1-based source row (or line) of each response, kept so that
-    later errors can still name where a value came from.
+    later errors can still name where a value came from. `position` is each
+    response's 0-based place in the input, i.e. its time order across skills within
+    a student (a DKT line gives all its responses one `row`); None when the maker
+    had no such order (simulated skills are independent).
     """
 
     correct: NDArray[np.int8]
@@ -56,6 +59,7 @@ class Responses:
     students: tuple[str, ...]
     items: tuple[str, ...]
     classes: tuple[str, ...]
+    position: NDArray[np.int64] | None = None
 
     @classmethod
     def from_columns(
@@ -128,6 +132,7 @@ class Responses:
             students=students,
             items=items,
             classes=classes,
+            position=order.astype(np.int64),
         )
 
     def __len__(self) -> int:
@@ -158,6 +163,7 @@ class Responses:
             students=self.students,
             items=self.items,
             classes=self.classes,
+            position=None if self.position is None else self.position[mask],
         )
 
     def for_students(self, names: Sequence[str]) -> Responses:
