@@ -15,7 +15,13 @@ from api.pages import palette
 from api.pages.errors import error_page
 from api.pages.session import CsrfFailed, LoginRequired, PageForbidden, login_url
 from api.pages.templating import SCALE_CSS_PATH, STATIC_DIR
-from api.routes import lti, pages_auth, pages_designer, pages_lti, pages_student, pages_teacher
+from api.routes import (
+    pages_auth,
+    pages_class_plan,
+    pages_designer,
+    pages_student,
+    pages_teacher,
+)
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
@@ -53,8 +59,9 @@ def install_pages(app: FastAPI) -> None:
     app.state.pages_installed = True
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route(SCALE_CSS_PATH, _scale_css, methods=["GET"], include_in_schema=False)
-    for module in (pages_auth, pages_student, pages_teacher, pages_designer, lti, pages_lti):
+    for module in (pages_auth, pages_student, pages_teacher, pages_designer):
         app.include_router(module.router)
+    app.include_router(pages_class_plan.router)  # class plan, standards report
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
