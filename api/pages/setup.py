@@ -16,9 +16,11 @@ from api.pages.errors import error_page
 from api.pages.session import CsrfFailed, LoginRequired, PageForbidden, login_url
 from api.pages.templating import SCALE_CSS_PATH, STATIC_DIR
 from api.routes import (
+    lti,
     pages_auth,
     pages_class_plan,
     pages_designer,
+    pages_lti,
     pages_student,
     pages_teacher,
 )
@@ -59,7 +61,7 @@ def install_pages(app: FastAPI) -> None:
     app.state.pages_installed = True
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route(SCALE_CSS_PATH, _scale_css, methods=["GET"], include_in_schema=False)
-    for module in (pages_auth, pages_student, pages_teacher, pages_designer):
+    for module in (pages_auth, pages_student, pages_teacher, pages_designer, lti, pages_lti):
         app.include_router(module.router)
     app.include_router(pages_class_plan.router)  # class plan, standards report
     app.add_exception_handler(LoginRequired, _login_required)
