@@ -30,7 +30,7 @@ from api.pages.session import CsrfChecked, StudentPage
 from api.pages.skill_map import student_map
 from api.pages.templating import render
 from api.runtime import Runtime
-from api.services import answers, practice, students
+from api.services import answers, pace, practice, students
 from api.services.cache import Snapshot
 from api.services.errors import Conflict, Invalid, NotFound
 from content.answers import canonical_answer
@@ -127,6 +127,7 @@ def whats_next(
             "goal_name": snap.skill_names.get(goal, goal) if goal else None,
             "in_play": _in_play(choices, mastery, extra),
             "skill_names": snap.skill_names,
+            "goal_progress": pace.goal_progress(session, runtime, _sid(user)),
         },
     )
 
