@@ -65,6 +65,19 @@ ItemStrengthOpt = Annotated[
     ),
 ]
 DEFAULT_ITEM_STRENGTH = 10.0
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Model family: bkt | forgets | item (per-item guess/slip, shrunk) | student "
+        "(per-student ability) | full (both) | auto (chosen by cross-validation on DATA). "
+        "Replaces --forgets/--multigs/--multilearn.",
+        show_default=False,
+    ),
+]
+AutoFoldsOpt = Annotated[
+    int, typer.Option("--auto-folds", min=2, help="With --model auto: folds of its choice.")
+]
 
 
 def _item_priors(multigs: bool, item_strength: float) -> dict[str, Any]:
@@ -192,6 +205,91 @@ def _fit(responses: Responses, desc: str, **settings: Any) -> BKTFitter:
         close()
 
 
+def _check_model_flags(
+    model: str,
+    forgets: bool,
+    multigs: bool,
+    multilearn: bool,
+    bound_guess: float | None,
+    bound_slip: float | None,
+) -> None:
+    from engine.families.spec import check_family
+
+    check_family(model)
+    if forgets or multigs or multilearn:
+        raise ValueError(
+            "--model replaces --forgets/--multigs/--multilearn: give one or the other "
+            "(--model forgets = --forgets, --model item = --forgets --multigs)"
+        )
+    if (bound_guess is not None or bound_slip is not None) and model != "bkt":
+        raise ValueError("--bound-guess/--bound-slip apply to the legacy flags and --model bkt")
+
+
+def _fit_family(
+    responses: Responses,
+    data: Path,
+    out: Path,
+    used: str,
+    model: str,
+    *,
+    restarts: int,
+    seed: int,
+    max_iter: int,
+    item_strength: float,
+    multi_skill: str,
+    auto_folds: int,
+) -> None:
+    """`pathways fit --model FAMILY`: fit, write, print the parameters and the report."""
+    from engine.families.io import base_params, with_metadata
+    from engine.families.select import AutoFitter
+    from engine.families.spec import FitSettings, check_items, make_fitter
+    from engine.families.student_model import StudentModel
+
+    if model != "auto":
+        check_items(model, responses, str(data))
+    settings = FitSettings(
+        restarts=restarts, max_iter=max_iter, random_state=seed, item_strength=item_strength
+    )
+    update, close = progress_bar("auto: cross-validating" if model == "auto" else "fitting")
+    try:
+        if model == "auto":
+            fitter: Any = AutoFitter(settings, folds=auto_folds, seed=seed, progress=update)
+        else:
+            fitter = make_fitter(model, settings, progress=update)
+        fitter.fit(responses)
+    finally:
+        close()
+    family = fitter.family_ if model == "auto" else model
+    extra: dict[str, Any] = {
+        "family": family,
+        "data": str(data),
+        "format": used,
+        "multi_skill": multi_skill,
+        "n_responses": len(responses),
+    }
+    if model == "auto":
+        extra["auto"] = fitter.selection_.to_dict()
+    params = with_metadata(fitter.params_, extra)
+    params.save(out)
+    typer.echo(params_table(base_params(params)))
+    if isinstance(params, StudentModel):
+        (ma, mb), (sa, sb) = params.population.mean(), params.population.sd()
+        typer.echo(
+            f"\nstudent ability: prior shift mean {ma:+.3f} sd {sa:.3f}, learn shift mean "
+            f"{mb:+.3f} sd {sb:.3f} (logits; {len(params.students)} students)"
+        )
+    typer.echo("")
+    report = fitter.report_
+    if report.flagged:
+        typer.echo(report.to_table(only_flagged=True))
+    else:
+        typer.echo(f"{len(report)} skill(s), none flagged")
+    if model == "auto":
+        typer.echo("")
+        typer.echo(fitter.selection_.to_table())
+    typer.echo(f"wrote {out}")
+
+
 def fit_command(
     data: Annotated[
         Path | None,
@@ -237,6 +335,8 @@ def fit_command(
     ] = None,
     multi_skill: MultiSkillOpt = "split",
     item_strength: ItemStrengthOpt = DEFAULT_ITEM_STRENGTH,
+    model: ModelOpt = None,
+    auto_folds: AutoFoldsOpt = 3,
 ) -> None:
     """Fit BKT parameters per skill by EM and write them as versioned JSON."""
     if from_db:
@@ -262,6 +362,16 @@ def fit_command(
         )
         raise typer.Exit(2)
     skip_exit_collection()
+    if model is not None:
+        with bad_input_exits():
+            _check_model_flags(model, forgets, multigs, multilearn, bound_guess, bound_slip)
+            responses, used = _load(data, format, multi_skill)
+            _fit_family(
+                responses, data, out, used, model,
+                restarts=restarts, seed=seed, max_iter=max_iter, item_strength=item_strength,
+                multi_skill=multi_skill, auto_folds=auto_folds,
+            )  # fmt: skip
+        return
     with bad_input_exits():
         bounds = _bounds(bound_guess, bound_slip)
         responses, used = _load(data, format, multi_skill)
@@ -300,12 +410,12 @@ def evaluate_command(
 ) -> None:
     """Score fitted parameters on data; prints one JSON object (auc, rmse, log_loss, ...)."""
     from engine.evaluate import evaluate
-    from engine.params import ModelParams
+    from engine.families.io import load_model
 
     skip_exit_collection()
 
     with bad_input_exits():
-        params = ModelParams.load(params_path)
+        params = load_model(params_path)
         responses, _ = _load(data, format, multi_skill)
         metrics = evaluate(params, responses)
     if metrics.dropped:
@@ -314,6 +424,20 @@ def evaluate_command(
             err=True,
         )
     typer.echo(json.dumps(metrics.to_dict()))
+
+
+def _family_fitter(
+    model: str, restarts: int, max_iter: int, seed: int, item_strength: float, auto_folds: int
+) -> Any:
+    from engine.families.select import AutoFitter
+    from engine.families.spec import FitSettings, make_fitter
+
+    settings = FitSettings(
+        restarts=restarts, max_iter=max_iter, random_state=seed, item_strength=item_strength
+    )
+    if model == "auto":
+        return AutoFitter(settings, folds=auto_folds, seed=seed)
+    return make_fitter(model, settings)
 
 
 def _cv_text(result: CVResult) -> str:
@@ -340,6 +464,8 @@ def crossvalidate_command(
     multi_skill: MultiSkillOpt = "split",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     item_strength: ItemStrengthOpt = DEFAULT_ITEM_STRENGTH,
+    model: ModelOpt = None,
+    auto_folds: AutoFoldsOpt = 3,
 ) -> None:
     """K-fold cross-validation with folds by student; per-skill and overall metrics."""
     from engine.crossval import crossvalidate
@@ -351,10 +477,19 @@ def crossvalidate_command(
         responses, _ = _load(data, format, multi_skill)
         update, close = progress_bar("folds")
 
-        def make() -> BKTFitter:
+        def make() -> Any:
+            if model is not None:
+                return _family_fitter(model, restarts, max_iter, seed, item_strength, auto_folds)
             return BKTFitter(forgets=forgets, multigs=multigs, multilearn=multilearn,
                              restarts=restarts, max_iter=max_iter, random_state=seed,
                              **_item_priors(multigs, item_strength))  # fmt: skip
+
+        if model is not None:
+            _check_model_flags(model, forgets, multigs, multilearn, None, None)
+            if model != "auto":
+                from engine.families.spec import check_items
+
+                check_items(model, responses, str(data))
 
         try:
             result = crossvalidate(make, responses, folds=folds, seed=seed, progress=update)

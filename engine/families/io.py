@@ -28,3 +28,17 @@ def load_model(path: str | Path) -> Model:
     except json.JSONDecodeError as exc:
         raise ParamsError(f"{p}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     return model_from_json_dict(data, where=str(p))
+
+
+def with_metadata(model: Model, extra: dict[str, Any]) -> Model:
+    """The model with `extra` added to its metadata (the data it was fitted on, the choice)."""
+    from dataclasses import replace
+
+    if isinstance(model, ModelParams):
+        return replace(model, metadata={**model.metadata, **extra})
+    return replace(model, base=replace(model.base, metadata={**model.base.metadata, **extra}))
+
+
+def base_params(model: Model) -> ModelParams:
+    """The per-skill BKT terms (for a student model, at shift 0)."""
+    return model if isinstance(model, ModelParams) else model.base

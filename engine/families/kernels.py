@@ -26,6 +26,9 @@ the skill itself); `sk_seq` the sequence offset of each skill plus the end.
 from __future__ import annotations
 
 import math
+import types
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -51,8 +54,7 @@ def _lik(g: float, s: float, o: int, st: int) -> float:
     return v if v != 0.0 else 1.0
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def row_likelihoods(
+def _row_likelihoods(
     correct: NDArray[np.int8],
     cls: NDArray[np.int64],
     guess: NDArray[np.float64],
@@ -68,8 +70,7 @@ def row_likelihoods(
         l1[t] = _lik(guess[c], slip[c], o, 1)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def sequence_loglik(
+def _sequence_loglik(
     starts: NDArray[np.int64],
     seq_skill: NDArray[np.int64],
     l0: NDArray[np.float64],
@@ -210,8 +211,7 @@ def _counts_range(
                 init[h, k, i, 1] += w * g1
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def weighted_counts(
+def _weighted_counts(
     correct: NDArray[np.int8],
     starts: NDArray[np.int64],
     seq_skill: NDArray[np.int64],
@@ -266,8 +266,7 @@ def weighted_counts(
         emit += ce[h]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def mixture_filter(
+def _mixture_filter(
     correct: NDArray[np.int8],
     order: NDArray[np.int64],
     st_rows: NDArray[np.int64],
@@ -386,3 +385,33 @@ def mixture_filter(
                     mastery += (w[i, j] / total) * known[q, i, j]
             out_m[t] = min(mastery, 1.0)  # a mixture of beliefs in [0, 1], up to rounding
         out_logw[s] = lw
+
+
+def _compiled(fn: Callable[..., Any], parallel: bool) -> Any:
+    """`fn` compiled with or without threads. Each variant gets its own qualified name, so
+    numba's on-disk cache keeps them apart."""
+    suffix = "parallel" if parallel else "serial"
+    copy = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_{suffix}")
+    copy.__qualname__ = f"{fn.__qualname__}_{suffix}"
+    copy.__doc__ = fn.__doc__
+    return njit(cache=True, nogil=True, parallel=parallel)(copy)
+
+
+# Threads pay off only on large inputs: below PARALLEL_ROWS rows their start-up and
+# hand-off (tens of milliseconds per call on a loaded 2-core machine) outweigh the work.
+PARALLEL_ROWS = 50_000
+_KERNELS = {
+    name: (_compiled(fn, False), _compiled(fn, True))
+    for name, fn in (
+        ("row_likelihoods", _row_likelihoods),
+        ("sequence_loglik", _sequence_loglik),
+        ("weighted_counts", _weighted_counts),
+        ("mixture_filter", _mixture_filter),
+    )
+}
+
+
+def kernel(name: str, n_rows: int) -> Any:
+    """The serial or threaded variant of kernel `name` for an input of n_rows rows."""
+    serial, parallel = _KERNELS[name]
+    return parallel if n_rows >= PARALLEL_ROWS else serial

@@ -216,6 +216,7 @@ class StudentFitter:
         from1 = np.zeros((n_skills, 2))
         emit = np.zeros((guess.shape[0], 2, 2))
         history: list[float] = []
+        n_rows = len(data)
         by_student = np.argsort(seq_student, kind="stable")
         ss = seq_student[by_student]
         by_student_cut = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
@@ -225,8 +226,10 @@ class StudentFitter:
         post = np.zeros((n_students, a.shape[0], b.shape[0]))
         it = 0
         for it in range(self.max_iter + 1):  # the last E-step scores the final parameters
-            kernels.row_likelihoods(correct, t.cls, guess, slip, l0, l1)
-            kernels.sequence_loglik(starts, seq_skill, l0, l1, prior, learn, forget, a, b, L)
+            kernels.kernel("row_likelihoods", n_rows)(correct, t.cls, guess, slip, l0, l1)
+            kernels.kernel("sequence_loglik", n_rows)(
+                starts, seq_skill, l0, l1, prior, learn, forget, a, b, L
+            )
             per_student = np.zeros((n_students, a.shape[0], b.shape[0]))
             per_student[by_student_first] = np.add.reduceat(L[by_student], by_student_cut)
             with np.errstate(invalid="ignore"):
@@ -248,7 +251,7 @@ class StudentFitter:
                 break
             # M-step
             w_seq = np.ascontiguousarray(post[seq_student])
-            kernels.weighted_counts(
+            kernels.kernel("weighted_counts", n_rows)(
                 correct, starts, seq_skill, chunks, t.cls, l0, l1, prior, learn, forget, a, b,
                 w_seq, _MIN_WEIGHT, init, from0, from1, emit,
             )  # fmt: skip

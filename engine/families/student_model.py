@@ -157,7 +157,7 @@ class StudentModel:
         out_p = np.empty(len(responses))
         out_m = np.empty(len(responses))
         out_lw = np.empty((so.students.shape[0], a.shape[0], b.shape[0]))
-        kernels.mixture_filter(
+        kernels.kernel("mixture_filter", len(responses))(
             np.ascontiguousarray(responses.correct, dtype=np.int8),
             so.order,
             so.st_rows,
