@@ -227,6 +227,20 @@ def days_draws(
     return out
 
 
+def _quantiles(values: NDArray[np.float64], qs: Sequence[float]) -> list[float]:
+    """Linear-interpolation quantiles (numpy's default) from one sort: `np.quantile`'s
+    per-call overhead dominates a class page of a few hundred-draw projections."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    out = []
+    for q in qs:
+        pos = q * (n - 1)
+        low = int(np.floor(pos))
+        high = min(low + 1, n - 1)
+        out.append(float(ordered[low] + (ordered[high] - ordered[low]) * (pos - low)))
+    return out
+
+
 def summarise(
     attempts: NDArray[np.int64] | NDArray[np.float64],
     days: NDArray[np.float64] | None,
@@ -236,13 +250,15 @@ def summarise(
 ) -> Projection:
     lo_q, hi_q = (1.0 - coverage) / 2.0, 1.0 - (1.0 - coverage) / 2.0
     a = np.asarray(attempts, dtype=np.float64)
+    a_low, a_high = _quantiles(a, (lo_q, hi_q))
+    d_low, d_mid, d_high = _quantiles(days, (lo_q, 0.5, hi_q)) if days is not None else (None,) * 3
     return Projection(
         attempts=float(a.mean()),
-        attempts_low=float(np.quantile(a, lo_q)),
-        attempts_high=float(np.quantile(a, hi_q)),
-        days=None if days is None else float(np.median(days)),
-        days_low=None if days is None else float(np.quantile(days, lo_q)),
-        days_high=None if days is None else float(np.quantile(days, hi_q)),
+        attempts_low=a_low,
+        attempts_high=a_high,
+        days=d_mid,
+        days_low=d_low,
+        days_high=d_high,
         capped=capped,
         skills=skills,
     )

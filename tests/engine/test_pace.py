@@ -14,6 +14,7 @@ from engine.pace import (
     Projection,
     SkillStart,
     Why,
+    _quantiles,
     attempt_draws,
     classify,
 )
@@ -132,3 +133,11 @@ def test_a_projection_never_promises_fewer_than_zero_answers_or_days(
     if p.days is not None:
         assert p.days_low is not None and p.days_high is not None
         assert 0.0 <= p.days_low <= p.days <= p.days_high
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e4, allow_nan=False), min_size=1, max_size=50))
+def test_the_ranges_quantiles_are_numpys(values: list[float]) -> None:
+    x = np.array(values)
+    qs = (0.05, 0.5, 0.95)
+    assert np.allclose(_quantiles(x, qs), np.quantile(x, qs))
