@@ -271,3 +271,14 @@ class LtiToolConfig(SQLModel):
     deep_link_url: str
     jwks_url: str
     current_kid: str
+
+
+class LtiRosterSync(SQLModel):
+    """What a roster sync from the platform's membership service changed."""
+
+    class_id: int
+    members: int
+    added_students: int
+    added_teachers: int
+    removed_students: int
+    skipped: int = Field(description="members with a role Pathways does not serve")

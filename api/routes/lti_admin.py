@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import APIRouter, Request, Response, status
 
-from api.deps import AdminUser, DbId, SessionDep
-from api.services import lti_keys, lti_platforms, lti_tool
+from api.deps import AdminUser, DbId, SessionDep, TeacherUser
+from api.lti_sender import lti_lifespan
+from api.services import classes, lti_keys, lti_platforms, lti_roster, lti_tool
 from models.lti import (
     LtiKeyPublic,
     LtiPlatformCreate,
     LtiPlatformPublic,
     LtiPlatformUpdate,
+    LtiRosterSync,
     LtiToolConfig,
 )
 
-router = APIRouter(prefix="/api/lti", tags=["lti"])
+# The score sender runs while the app serves (FastAPI merges a router's lifespan).
+router = APIRouter(prefix="/api/lti", tags=["lti"], lifespan=lti_lifespan)
 
 
 @router.get("/config", response_model=LtiToolConfig)
@@ -64,3 +68,11 @@ def rotate_key(session: SessionDep, _admin: AdminUser) -> list[LtiKeyPublic]:
     """Sign with a new key from now on; the old one stays published for the grace period."""
     lti_keys.rotate(session)
     return lti_keys.key_list(session)
+
+
+@router.post("/classes/{class_id}/roster-sync", response_model=LtiRosterSync)
+def sync_roster(class_id: DbId, session: SessionDep, user: TeacherUser) -> LtiRosterSync:
+    """Bring the class in line with the LMS's membership list (Names and Role Provisioning)."""
+    classes.get_class(session, user, class_id)  # 404 unless the caller teaches it (or admin)
+    with httpx.Client(timeout=15) as client:
+        return lti_roster.sync_roster(session, class_id, client)

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from api.db import write_transaction
 from api.services.cache import CatalogItem, Snapshot, fresh_item, read_revision
 from api.services.errors import Conflict, Invalid
+from api.services.lti_scores import queue_scores
 from api.services.mastery import last_response_id, load_state, record_answer, save_answer
 from api.services.practice import recommend, remember
 from api.services.upsert import insert_for
@@ -260,6 +261,7 @@ def _submit(
     )
     body_json: dict[str, Any] = result.model_dump(mode="json")
     db.execute(_REPLY_INSERT, {"response_id": response_id, "body": body_json})
+    queue_scores(db, student_id, response_id, now)  # LTI grade passback, sent in the background
 
     def keep() -> None:
         remember(snap, (student_id, response_id, body.goal), traced.upcoming)

@@ -58,7 +58,7 @@ class Linked:
     message_type: str
 
 
-def _username(platform_id: int, sub: str) -> str:
+def username_for(platform_id: int, sub: str) -> str:
     return f"lti{platform_id}-{hashlib.sha256(sub.encode()).hexdigest()[:24]}"
 
 
@@ -75,7 +75,7 @@ def _user(session: Session, platform: LtiPlatform, launch: Launch, role: Role) -
             session.add(user)
         return user
     user = User(
-        username=_username(platform.id, launch.sub),
+        username=username_for(platform.id, launch.sub),
         full_name=launch.full_name[:200],
         role=role,
         password_hash=NO_PASSWORD,

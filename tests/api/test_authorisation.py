@@ -131,6 +131,8 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("DELETE", "/api/lti/platforms/{lti_platform}", None, expect(ad=204)),
     ("GET", "/api/lti/keys", None, expect(ad=200)),
     ("POST", "/api/lti/keys/rotate", None, expect(ad=200)),
+    # a class no launch made has no LMS roster: 404 for its teacher too
+    ("POST", "/api/lti/classes/{class}/roster-sync", None, expect(t=404, ot=404, ad=404)),
 ]
 
 

@@ -180,6 +180,7 @@ EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("GET", "/api/lti/platforms/{missing}", None, expect(ad=404)),
     ("PATCH", "/api/lti/platforms/{missing}", "rename", expect(ad=404)),
     ("DELETE", "/api/lti/platforms/{missing}", None, expect(ad=404)),
+    ("POST", "/api/lti/classes/{missing}/roster-sync", None, expect(t=404, ot=404, ad=404)),
 ]
 
 
