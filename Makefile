@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(DEVSTAMP): $(STAMP)
+$(DEVSTAMP): $(STAMP) scripts/install-lrs.sh
 	$(BIN)/pip install --quiet -e ".[dev]"
+	PY=$(PY) bash scripts/install-lrs.sh $(VENV)/lrs  # the LRS of the xAPI tests (own venv)
 	touch $@
 
 run: $(STAMP)

@@ -43,6 +43,7 @@ from api.routes import (
 from api.runtime import Runtime
 from api.services.errors import RateLimited, ServiceError
 from api.settings import Settings, apply_process_settings, load_settings
+from api.xapi_sender import xapi_lifespan
 from models.migrate import upgrade
 
 API_ROUTERS = (
@@ -82,6 +83,7 @@ def create_app(
         version="1",
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
+        lifespan=xapi_lifespan,  # the learning-record sender, while xAPI sending is on
     )
     app.state.runtime = runtime
     app.add_middleware(RejectNulInUrl)

@@ -14,8 +14,16 @@ import secrets
 import sys
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE_NAME = "secret_key"
@@ -154,6 +162,35 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=64 * 1024, ge=64)
     demo_password: str | None = None
     docs_enabled: bool = True
+    # Learning records (xAPI) to a Learning Record Store; see api/services/xapi_outbox.py.
+    xapi_endpoint: str | None = Field(
+        default=None,
+        description="The LRS's xAPI base URL (statements go to ENDPOINT/statements).",
+    )
+    xapi_username: str | None = Field(default=None, description="LRS basic-auth user.")
+    xapi_password: SecretStr | None = Field(default=None, description="LRS basic-auth password.")
+    xapi_home_page: str | None = Field(
+        default=None,
+        description=(
+            "This service's public URL: the home page of the students' xAPI accounts and "
+            "the base of the item and skill activity ids."
+        ),
+    )
+    xapi_batch_size: int = Field(default=200, ge=1, le=1000)
+    xapi_timeout_seconds: float = Field(default=10.0, gt=0.0, le=300.0)
+    xapi_poll_seconds: float = Field(
+        default=1.0, gt=0.0, le=60.0, description="How often an idle sender looks for new rows."
+    )
+    xapi_max_backoff_seconds: float = Field(
+        default=60.0, gt=0.0, le=3600.0, description="Longest wait between retries."
+    )
+    xapi_enabled: bool = Field(
+        default=False,
+        description=(
+            "Queue an xAPI statement for every recorded answer and send them to the LRS "
+            "(needs XAPI_ENDPOINT, XAPI_USERNAME, XAPI_PASSWORD and XAPI_HOME_PAGE)."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -189,6 +226,38 @@ class Settings(BaseSettings):
                 "PATHWAYS_FRAME_ANCESTORS must be CSP sources separated by spaces, e.g. "
                 "'none', 'self' or https://lms.example.edu"
             )
+        return value
+
+    @field_validator("xapi_endpoint", "xapi_home_page")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"PATHWAYS_{str(info.field_name).upper()} must be an http:// or https:// URL "
+                "with a host"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(
+                f"PATHWAYS_{str(info.field_name).upper()} must have no query, fragment or "
+                "credentials (the LRS credentials have settings of their own)"
+            )
+        return value.rstrip("/")
+
+    @field_validator("xapi_enabled")
+    @classmethod
+    def _xapi_complete(cls, value: bool, info: ValidationInfo) -> bool:
+        """Sending on needs every connection setting: refuse to start, naming the missing."""
+        if value:
+            missing = [
+                f"PATHWAYS_{name.upper()}"
+                for name in ("xapi_endpoint", "xapi_username", "xapi_password", "xapi_home_page")
+                if not info.data.get(name)
+            ]
+            if missing:
+                raise ValueError(f"xAPI sending is on but {', '.join(missing)} missing or invalid")
         return value
 
     @field_validator("secret_key")

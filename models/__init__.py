@@ -19,4 +19,5 @@ from models import (  # noqa: F401  (imported for their table definitions)
     roster,
     security,
     users,
+    xapi,
 )

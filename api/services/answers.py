@@ -32,6 +32,7 @@ from api.services.lti_scores import queue_scores
 from api.services.mastery import last_response_id, load_state, record_answer, save_answer
 from api.services.practice import recommend, remember
 from api.services.upsert import insert_for
+from api.services.xapi_outbox import queue_statement
 from content.answers import check_answer
 from engine.recommend.state import StudentState
 from models.practice import AnswerResult, AnswerSubmit, NextItems, SkillMasteryChange
@@ -262,6 +263,8 @@ def _submit(
     body_json: dict[str, Any] = result.model_dump(mode="json")
     db.execute(_REPLY_INSERT, {"response_id": response_id, "body": body_json})
     queue_scores(db, student_id, response_id, now)  # LTI grade passback, sent in the background
+    # learning record (xAPI): queued in this transaction, sent later by api.xapi_sender
+    queue_statement(db, runtime.settings, result, student_id, item.id, body.answer, now)
 
     def keep() -> None:
         remember(snap, (student_id, response_id, body.goal), traced.upcoming)

@@ -21,7 +21,7 @@ from api.services.cache import Catalog
 from api.services.classes import class_students
 from api.services.errors import Invalid, NotFound
 from models.classes import Enrolment, EnrolmentPublic
-from models.content import Skill
+from models.content import Skill, Unit
 from models.goals import Goal, GoalCreate, GoalPublic, GoalStudent, goal_public
 from models.users import User
 
@@ -43,11 +43,13 @@ def resolve_skills(session: Session, catalog: Catalog, data: GoalCreate) -> list
     return [s for s in catalog.skills if s in wanted]
 
 
-def _title(data: GoalCreate, skills: list[str], catalog: Catalog) -> str:
+def _title(session: Session, data: GoalCreate, skills: list[str], catalog: Catalog) -> str:
+    """The teacher's title, else the unit's name, else the first skills' names."""
     if data.title:
         return data.title
     if data.unit_id is not None:
-        return f"Unit {data.unit_id}"
+        unit = session.get(Unit, data.unit_id)
+        return unit.title if unit is not None and unit.title else f"Unit {data.unit_id}"
     names = [catalog.skill_names.get(s, s) for s in skills]
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
@@ -81,7 +83,7 @@ def create_goal(
                 raise Invalid(f"student_ids: not enrolled in class {class_id}: {missing}")
         goal = Goal(
             class_id=class_id,
-            title=_title(data, skills, catalog),
+            title=_title(session, data, skills, catalog),
             unit_id=data.unit_id,
             skills=skills,
             target_date=data.target_date,

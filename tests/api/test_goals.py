@@ -59,6 +59,7 @@ def test_a_unit_goal_resolves_to_its_skills_and_every_student_sees_it(
     assert made.status_code == 201, made.text
     goal = made.json()
     assert goal["skills"] == ["equiv", "add", "mul"] and goal["whole_class"]
+    assert goal["title"] == "Fractions"  # no title given: the unit's name
     listed = client.get(f"/api/classes/{room.class_id}/goals", headers=room.teacher).json()
     assert [g["id"] for g in listed] == [goal["id"]]
     mine = client.get("/api/students/me/goal", headers=room.heads[0])
