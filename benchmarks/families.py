@@ -150,7 +150,9 @@ def pybkt(dataset: str, name: str, data: list[Split], seed: int) -> Row:
         model, t, mb = _measured(fit)
         # frame rows are in the Responses' order; sort_index restores it after pyBKT's sort
         out = model.predict(data=test.copy()).sort_index()["correct_predictions"]
-        p = out.to_numpy(dtype=np.float64).copy()
+        # pyBKT's P(correct) can exceed 1 by an ulp (the rounding pathways clips since the
+        # KT-IDEM fix); clip so it can be scored at all (NaN stays NaN)
+        p = np.clip(out.to_numpy(dtype=np.float64), 0.0, 1.0)
         # pyBKT predicts 0.5 on skills it never fitted; like ours, those rows go unscored
         seen = np.asarray(s.train.skills)[np.unique(s.train.skill)]
         fitted = np.isin(np.asarray(s.test.skills), seen)
@@ -180,19 +182,22 @@ def warm_up() -> None:
     kernels.PARALLEL_ROWS = 50_000
 
 
-def run(datasets: list[str], seed: int) -> list[Row]:
+MODELS = (*FAMILIES, "auto", *PYBKT_MODELS)
+
+
+def run(datasets: list[str], seed: int, models: tuple[str, ...] = MODELS) -> list[Row]:
     warm_up()
     rows: list[Row] = []
     for ds in datasets:
         data = splits(ds)
         has_items = data[0].train.items != ("",)
         for family in (*FAMILIES, "auto"):
-            if family in NEEDS_ITEMS and not has_items:
+            if (family in NEEDS_ITEMS and not has_items) or family not in models:
                 continue
             rows.append(ours(ds, family, data, seed))
             print(_line(rows[-1]), flush=True)
         for name in PYBKT_MODELS:
-            if name == "pyBKT KT-IDEM" and not has_items:
+            if (name == "pyBKT KT-IDEM" and not has_items) or name not in models:
                 continue
             rows.append(pybkt(ds, name, data, seed))
             print(_line(rows[-1]), flush=True)
@@ -240,12 +245,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default="ct,assistments,statics")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the rows as a JSON list here")
+    parser.add_argument(
+        "--models", default=",".join(MODELS), help=f"comma-separated subset of {list(MODELS)}"
+    )
     args = parser.parse_args(argv)
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    for m in models:
+        if m not in MODELS:
+            parser.error(f"unknown model {m!r}; choose from {list(MODELS)}")
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     for d in datasets:
         if d not in ANCHORS:
             parser.error(f"unknown dataset {d!r}; choose from {sorted(ANCHORS)}")
-    rows = run(datasets, args.seed)
+    rows = run(datasets, args.seed, models)
     print()
     print(table(rows))
     if args.json:

@@ -80,12 +80,16 @@ def _sequence_loglik(
     forget: NDArray[np.float64],
     a_grid: NDArray[np.float64],
     b_grid: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    min_weight: float,
     out: NDArray[np.float64],
 ) -> None:
     """out[q, i, j]: log-likelihood of sequence q with prior shift a_grid[i], learn b_grid[j].
 
-    The step normalisers are multiplied and their log taken before the product
-    underflows (one log per ~hundreds of steps instead of one per step)."""
+    Points whose weight[q, i, j] (the student's last posterior) is below `min_weight`
+    are skipped and get -inf: the fit drops them for that student. The step
+    normalisers are multiplied and their log taken before the product underflows
+    (one log per ~hundreds of steps instead of one per step)."""
     na = a_grid.shape[0]
     nb = b_grid.shape[0]
     for q in prange(starts.shape[0] - 1):
@@ -97,6 +101,9 @@ def _sequence_loglik(
         for i in range(na):
             p = shifted(prior[k], a_grid[i])
             for j in range(nb):
+                if weight[q, i, j] < min_weight:
+                    out[q, i, j] = -np.inf
+                    continue
                 lrn = shifted(learn[k], b_grid[j])
                 stay0 = 1.0 - lrn
                 x0 = (1.0 - p) * l0[b0]

@@ -42,6 +42,7 @@ PRIOR_SHIFTS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 LEARN_SHIFTS = (-2.0, -1.0, 0.0, 1.0, 2.0)
 _LOGIT_MAX = 12.0  # |logit| of a skill's prior / learn at shift 0: 6e-6 .. 1 - 6e-6
 _MIN_WEIGHT = 1e-6  # grid points below this posterior skip the weighted pass
+_DROP_WEIGHT = 1e-12  # a grid point this unlikely for a student is not scored for them again
 _N_CHUNKS = 16  # parallel runs of the weighted pass (balanced by rows)
 
 
@@ -217,6 +218,7 @@ class StudentFitter:
         emit = np.zeros((guess.shape[0], 2, 2))
         history: list[float] = []
         n_rows = len(data)
+        w_seq = np.ascontiguousarray(np.broadcast_to(np.exp(logw), (n_seq, *logw.shape)))
         by_student = np.argsort(seq_student, kind="stable")
         ss = seq_student[by_student]
         by_student_cut = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
@@ -228,7 +230,7 @@ class StudentFitter:
         for it in range(self.max_iter + 1):  # the last E-step scores the final parameters
             kernels.kernel("row_likelihoods", n_rows)(correct, t.cls, guess, slip, l0, l1)
             kernels.kernel("sequence_loglik", n_rows)(
-                starts, seq_skill, l0, l1, prior, learn, forget, a, b, L
+                starts, seq_skill, l0, l1, prior, learn, forget, a, b, w_seq, _DROP_WEIGHT, L
             )
             per_student = np.zeros((n_students, a.shape[0], b.shape[0]))
             per_student[by_student_first] = np.add.reduceat(L[by_student], by_student_cut)
@@ -250,7 +252,7 @@ class StudentFitter:
             if it == self.max_iter:
                 break
             # M-step
-            w_seq = np.ascontiguousarray(post[seq_student])
+            w_seq = np.ascontiguousarray(post[seq_student])  # also the next E-step's pruning
             kernels.kernel("weighted_counts", n_rows)(
                 correct, starts, seq_skill, chunks, t.cls, l0, l1, prior, learn, forget, a, b,
                 w_seq, _MIN_WEIGHT, init, from0, from1, emit,
