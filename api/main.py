@@ -24,6 +24,7 @@ from api.pages.errors import error_page
 from api.pages.setup import install_pages
 from api.routes import (
     activations,
+    audit,
     auth,
     classes,
     content,
@@ -36,6 +37,8 @@ from api.routes import (
     lti_admin,
     params,
     practice,
+    privacy,
+    roster,
     standards,
     students,
     users,
@@ -58,6 +61,9 @@ API_ROUTERS = (
     fits.router,
     params.router,
     activations.router,
+    roster.router,
+    privacy.router,
+    audit.router,
     lti_admin.router,
     goals.router,
     groups.router,

@@ -229,6 +229,8 @@ class BodySizeLimit:
             "/api/practice/answers": ANSWER_BODY_BYTES,
             "/api/content/import": imports,
             "/designer/import": imports,
+            "/api/roster/imports": imports,
+            "/admin/roster": imports,
         }
 
     def limit_for(self, path: str) -> int:

@@ -13,10 +13,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import field_validator
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
-from models.types import JSONType, UTCDateTime, utcnow
+from models.types import JSONType, UTCDateTime, no_nul, utcnow
+
+PURGE_REASON_MIN = 10
 
 
 class AuditAction(StrEnum):
@@ -53,3 +56,21 @@ class AuditEventPublic(SQLModel):
     action: str
     reason: str
     details: dict[str, Any]
+
+
+class PurgeRequest(SQLModel):
+    """A verified purge request: the student's username typed again, and why (the
+    reason goes into the audit log, so it must not name the student)."""
+
+    confirm_username: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=PURGE_REASON_MIN, max_length=1000)
+
+    @field_validator("confirm_username", "reason")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return no_nul(value)
+
+
+class PurgeResult(SQLModel):
+    audit_id: int
+    deleted: dict[str, int]

@@ -71,7 +71,7 @@ NAV: dict[Role, tuple[NavItem, ...]] = {
         NavItem("fits", "Refit", "/designer/fits"),
     ),
 }
-NAV[Role.admin] = NAV[Role.teacher] + NAV[Role.designer]
+NAV[Role.admin] = NAV[Role.teacher] + NAV[Role.designer] + (NavItem("admin", "Admin", "/admin"),)
 
 HOME: dict[Role, str] = {
     Role.student: "/student",

@@ -17,6 +17,7 @@ from api.pages.session import CsrfFailed, LoginRequired, PageForbidden, login_ur
 from api.pages.templating import SCALE_CSS_PATH, STATIC_DIR
 from api.routes import (
     lti,
+    pages_admin,
     pages_auth,
     pages_class_plan,
     pages_designer,
@@ -64,6 +65,7 @@ def install_pages(app: FastAPI) -> None:
     for module in (pages_auth, pages_student, pages_teacher, pages_designer, lti, pages_lti):
         app.include_router(module.router)
     app.include_router(pages_class_plan.router)  # class plan, standards report
+    app.include_router(pages_admin.router)  # the admin console
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)

@@ -20,7 +20,6 @@ import csv
 import io
 import json
 import zipfile
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -32,29 +31,14 @@ from api.db import write_transaction
 from api.services.audit import record
 from api.services.cache import bump_revision
 from api.services.errors import Invalid, NotFound
-from models.audit import AuditAction, PurgePermit
+from models.audit import PURGE_REASON_MIN, AuditAction, PurgePermit, PurgeRequest, PurgeResult
 from models.responses import ResponseLog
 from models.roster import RosterImport
 from models.security import LoginFailure
 from models.users import Role, User
 
 HIDDEN_USER_COLUMNS = frozenset({"password_hash", "token_generation"})
-REASON_MIN = 10
 SKIPPED_TABLES = frozenset({"user", "response_log", "purge_permit"})
-
-
-@dataclass(frozen=True)
-class PurgeRequest:
-    """What an admin types to purge: the student's username again, and why."""
-
-    confirm_username: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    audit_id: int
-    deleted: dict[str, int]
 
 
 def _references(target: str) -> list[tuple[Table, Column[Any]]]:
@@ -110,7 +94,9 @@ def _needles(session: Session, user: User) -> tuple[str, ...]:
 def export_student(session: Session, student_id: int) -> dict[str, Any]:
     """Everything stored about the student, table by table (no password hash)."""
     user = _student(session, student_id)
-    account = {k: _plain(v) for k, v in user.model_dump().items() if k not in HIDDEN_USER_COLUMNS}
+    accounts = User.__table__  # type: ignore[attr-defined]
+    (row,) = _rows(session, accounts, accounts.c.id == user.id)
+    account = {k: v for k, v in row.items() if k not in HIDDEN_USER_COLUMNS}
     tables: dict[str, list[dict[str, Any]]] = {}
     log = ResponseLog.__table__  # type: ignore[attr-defined]
     tables["response_log"] = _rows(session, log, log.c.student_id == student_id)
@@ -172,12 +158,12 @@ def record_export(session: Session, actor_id: int | None, fmt: str) -> None:
 def check_request(user: User, request: PurgeRequest) -> None:
     """Invalid, naming each field, unless the request is verified and its reason says
     why without naming the student (the audit log keeps no personal data)."""
-    problems = {}
+    problems: dict[str, str] = {}
     if request.confirm_username != user.username:
         problems["confirm_username"] = "type the student's username exactly to confirm"
     reason = request.reason.strip()
-    if len(reason) < REASON_MIN:
-        problems["reason"] = f"say why in at least {REASON_MIN} characters"
+    if len(reason) < PURGE_REASON_MIN:
+        problems["reason"] = f"say why in at least {PURGE_REASON_MIN} characters"
     else:
         lowered = reason.casefold()
         names = [user.username, *user.full_name.split()] if user.full_name else [user.username]
@@ -186,7 +172,9 @@ def check_request(user: User, request: PurgeRequest) -> None:
                 "the reason must not name the student: the audit log keeps no personal data"
             )
     if problems:
-        raise Invalid({"problems": problems})
+        raise Invalid(
+            {"errors": [{"location": name, "message": text} for name, text in problems.items()]}
+        )
 
 
 def purge_student(

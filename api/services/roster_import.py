@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Select
 from sqlmodel import Session, col, select
 
 from api.db import write_transaction
@@ -93,9 +94,13 @@ def to_public(run: RosterImport) -> RosterImportPublic:
     )
 
 
+def imports_query() -> Select[Any]:
+    """Import runs, newest first (page it with api.paging)."""
+    return select(RosterImport).order_by(col(RosterImport.id).desc())
+
+
 def list_imports(session: Session, limit: int = 50, offset: int = 0) -> list[RosterImport]:
-    query = select(RosterImport).order_by(col(RosterImport.id).desc()).limit(limit).offset(offset)
-    return list(session.exec(query))
+    return list(session.execute(imports_query().limit(limit).offset(offset)).scalars())
 
 
 def get_import(session: Session, import_id: int) -> RosterImport:

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, select
 
 from api.services.roster_csv import (
@@ -34,6 +34,7 @@ from api.services.roster_csv import (
 )
 from models.classes import Classroom, ClassTeacher, Enrolment
 from models.roster import RosterClass, RosterEnrolment, RosterUser, School
+from models.types import utcnow
 from models.users import Role, User
 
 NO_PASSWORD = "!roster"  # not an argon2 hash: no password matches it
@@ -61,6 +62,29 @@ class Change:
 
 
 @dataclass
+class Link:
+    """A roster-made enrolment or teacher link (a `roster_enrolment` row), kept plain:
+    building thousands of SQLModel objects took seconds."""
+
+    sourced_id: str
+    class_id: int
+    user_id: int
+    role: str
+
+
+@dataclass
+class NewAccount:
+    """An account this import makes (inserted in one batch; `id` comes with it)."""
+
+    username: str
+    full_name: str
+    role: Role
+    is_active: bool
+    password_hash: str = NO_PASSWORD
+    id: int | None = None
+
+
+@dataclass
 class SyncResult:
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -85,13 +109,18 @@ class _Sync:
         self.s = session
         self.roster = roster
         self.result = SyncResult()
+        self.pending: dict[Any, list[dict[str, Any]]] = {
+            Enrolment.__table__: [],  # type: ignore[attr-defined]
+            ClassTeacher.__table__: [],  # type: ignore[attr-defined]
+            RosterEnrolment.__table__: [],  # type: ignore[attr-defined]
+        }
         self.refused: set[str] = set()  # users and classes with a problem of their own
         self.schools = {
             sc.sourced_id: sc
             for sc in session.execute(select(School)).scalars()
             if sc.sourced_id is not None
         }
-        self.users: dict[str, User] = {
+        self.users: dict[str, User | NewAccount] = {
             sid: u
             for u, sid in session.exec(
                 select(User, RosterUser.sourced_id).join(
@@ -100,7 +129,7 @@ class _Sync:
                 )
             ).all()
         }
-        self.by_id: dict[int, User] = {u.id: u for u in self.users.values() if u.id}
+        self.by_id: dict[int, User | NewAccount] = {u.id: u for u in self.users.values() if u.id}
         self.usernames: dict[str, int] = {
             name: uid for name, uid in session.exec(select(User.username, User.id)) if uid
         }
@@ -111,7 +140,13 @@ class _Sync:
         }
         self.classes = {c.id: c for c in session.execute(select(Classroom)).scalars()}
         self.class_names = {c.name: cid for cid, c in self.classes.items()}
-        self.links = {e.sourced_id: e for e in session.execute(select(RosterEnrolment)).scalars()}
+        links = RosterEnrolment.__table__  # type: ignore[attr-defined]
+        self.links = {
+            sid: Link(sid, class_id, user_id, role)
+            for sid, class_id, user_id, role in session.execute(
+                select(links.c.sourced_id, links.c.class_id, links.c.user_id, links.c.role)
+            ).all()
+        }
         self.enrolled: set[tuple[int, int]] = set(
             session.exec(select(Enrolment.class_id, Enrolment.student_id)).all()
         )
@@ -167,7 +202,7 @@ class _Sync:
 
     def users_(self) -> None:
         listed: set[str] = set()
-        created: list[tuple[str, User]] = []
+        created: list[tuple[str, NewAccount]] = []
         for person in self.roster.users:
             listed.add(person.sourced_id)
             if person.role not in IMPORTED_ROLES:
@@ -187,17 +222,12 @@ class _Sync:
             if user is None:
                 if person.deleted:
                     continue  # never made, nothing to deactivate
-                user = User(
-                    username=person.username,
-                    full_name=person.full_name,
-                    role=Role(person.role),
-                    password_hash=NO_PASSWORD,
-                    is_active=person.active,
+                new = NewAccount(
+                    person.username, person.full_name, Role(person.role), person.active
                 )
-                self.s.add(user)
-                created.append((person.sourced_id, user))
-                self.users[person.sourced_id] = user
-                self.usernames[person.username] = -1  # taken; the id comes at the flush
+                created.append((person.sourced_id, new))
+                self.users[person.sourced_id] = new
+                self.usernames[person.username] = -1  # taken; the id comes with the insert
                 self.change("users.csv", person.row, person.sourced_id, "created", person.username)
                 continue
             if user.role != person.role:
@@ -210,6 +240,7 @@ class _Sync:
                 )
                 self.refused.add(person.sourced_id)
                 continue
+            assert isinstance(user, User)  # made in this run only once: sourcedIds are unique
             changed = []
             if user.username != person.username:
                 self.usernames.pop(user.username, None)
@@ -241,12 +272,34 @@ class _Sync:
                     self.change(
                         "users.csv", None, sid, "deactivated", user.username, ("not listed",)
                     )
-        self.s.flush()
-        for sid, user in created:
-            assert user.id is not None
-            self.usernames[user.username] = user.id
-            self.by_id[user.id] = user
-            self.s.add(RosterUser(user_id=user.id, sourced_id=sid))
+        self.s.flush()  # renames first, so a new account may take a freed username
+        if not created:
+            return
+        table = User.__table__  # type: ignore[attr-defined]
+        now = utcnow()
+        rows = [
+            {
+                "username": u.username,
+                "full_name": u.full_name,
+                "role": str(u.role),
+                "password_hash": u.password_hash,
+                "is_active": u.is_active,
+                "created_at": now,
+                "token_generation": 0,
+            }
+            for _, u in created
+        ]
+        ids = self.s.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+        for (_, user), user_id in zip(created, ids, strict=True):
+            user.id = user_id
+            self.usernames[user.username] = user_id
+            self.by_id[user_id] = user
+        self.s.execute(
+            insert(RosterUser.__table__),  # type: ignore[attr-defined]
+            [{"user_id": u.id, "sourced_id": sid} for sid, u in created],
+        )
 
     # -- classes -----------------------------------------------------------------------
 
@@ -320,7 +373,16 @@ class _Sync:
                 self._unlink(link)
                 del self.links[sid]
 
-    def _unlink(self, link: RosterEnrolment) -> None:
+    def _insert_pending(self) -> None:
+        """Write the enrolments, teacher links and source ids queued so far (one
+        executemany each: the ORM's unit of work took most of a large import's time)."""
+        for table, rows in self.pending.items():
+            if rows:
+                self.s.execute(insert(table), rows)
+                rows.clear()
+
+    def _unlink(self, link: Link) -> None:
+        self._insert_pending()
         pair = (link.class_id, link.user_id)
         if link.role == "student":
             self.enrolled.discard(pair)
@@ -338,7 +400,11 @@ class _Sync:
                     ClassTeacher.teacher_id == link.user_id,  # type: ignore[arg-type]
                 )
             )
-        self.s.delete(link)
+        self.s.execute(
+            delete(RosterEnrolment).where(
+                RosterEnrolment.sourced_id == link.sourced_id  # type: ignore[arg-type]
+            )
+        )
 
     # -- enrolments --------------------------------------------------------------------
 
@@ -374,12 +440,16 @@ class _Sync:
                 continue
             if link is not None:  # the same enrolment now points elsewhere
                 self._unlink(link)
-                self.s.flush()
             self._link(class_id, user_id, row.role)
-            made = RosterEnrolment(
-                sourced_id=row.sourced_id, class_id=class_id, user_id=user_id, role=row.role
+            made = Link(row.sourced_id, class_id, user_id, row.role)
+            self.pending[RosterEnrolment.__table__].append(  # type: ignore[attr-defined]
+                {
+                    "sourced_id": made.sourced_id,
+                    "class_id": class_id,
+                    "user_id": user_id,
+                    "role": row.role,
+                }
             )
-            self.s.add(made)
             self.links[row.sourced_id] = made
             self.change(
                 "enrollments.csv",
@@ -401,7 +471,7 @@ class _Sync:
                         self._label(link.class_id, link.user_id),
                         ("not listed",),
                     )
-        self.s.flush()
+        self._insert_pending()
 
     def _resolve(self, row: RosterEnrolmentRow) -> tuple[int, int] | None:
         if row.class_sid in self.refused or row.user_sid in self.refused:
@@ -444,10 +514,14 @@ class _Sync:
         if role == "student":
             if pair not in self.enrolled:
                 self.enrolled.add(pair)
-                self.s.add(Enrolment(class_id=class_id, student_id=user_id, attributes={}))
+                self.pending[Enrolment.__table__].append(  # type: ignore[attr-defined]
+                    {"class_id": class_id, "student_id": user_id, "attributes": {}}
+                )
         elif pair not in self.teaching:
             self.teaching.add(pair)
-            self.s.add(ClassTeacher(class_id=class_id, teacher_id=user_id))
+            self.pending[ClassTeacher.__table__].append(  # type: ignore[attr-defined]
+                {"class_id": class_id, "teacher_id": user_id}
+            )
 
     def _label(self, class_id: int, user_id: int) -> str:
         classroom = self.classes.get(class_id)
@@ -482,19 +556,21 @@ class _Sync:
             rows[user.id] = (demo.row, demo.user_sid)
         bulk = self.roster.bulk("demographics.csv")
         rostered = {u.id for u in self.users.values() if u.role == Role.student}
-        for enrolment in self.s.execute(select(Enrolment)).scalars():
-            sid = enrolment.student_id
+        sids = {u.id: k for k, u in self.users.items()}
+        updates = []
+        table = Enrolment.__table__  # type: ignore[attr-defined]
+        found = self.s.execute(select(table.c.class_id, table.c.student_id, table.c.attributes))
+        for class_id, sid, attributes in found.all():
             if sid not in wanted and not (bulk and sid in rostered):
                 continue
-            current = dict(enrolment.attributes or {})
+            current = dict(attributes or {})
             kept = {k: v for k, v in current.items() if k not in DEMOGRAPHIC_KEYS}
             new = kept | wanted.get(sid, {})
             if new != current:
-                enrolment.attributes = new
-                self.s.add(enrolment)
+                updates.append({"c": class_id, "s": sid, "attrs": new})
                 row, user_sid = rows.get(sid, (None, ""))
                 if not user_sid:
-                    user_sid = next((k for k, u in self.users.items() if u.id == sid), "")
+                    user_sid = sids.get(sid, "")
                 changed = tuple(
                     sorted(k for k in set(new) | set(current) if new.get(k) != current.get(k))
                 )
@@ -503,10 +579,16 @@ class _Sync:
                     row,
                     user_sid,
                     "updated",
-                    self._label(enrolment.class_id, sid),
+                    self._label(class_id, sid),
                     changed,
                 )
-        self.s.flush()
+        if updates:
+            self.s.execute(
+                update(table)
+                .where(table.c.class_id == bindparam("c"), table.c.student_id == bindparam("s"))
+                .values(attributes=bindparam("attrs")),
+                updates,
+            )
 
     def run(self) -> SyncResult:
         self.orgs()
@@ -514,6 +596,7 @@ class _Sync:
         self.classes_()
         self.enrolments()
         self.demographics()
+        self.s.expire_all()  # rows written with Core: the session's objects reload
         return self.result
 
 

@@ -123,6 +123,8 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/params", None, expect(d=200, ad=200)),
     ("POST", "/api/params/999/activate", None, expect(d=404, ad=404)),
     ("GET", "/api/fits/999", None, expect(d=404, ad=404)),
+    ("GET", "/api/roster/imports", None, expect(ad=200)),
+    ("GET", "/api/audit", None, expect(ad=200)),
     ("GET", "/api/lti/config", None, expect(ad=200)),
     ("GET", "/api/lti/platforms", None, expect(ad=200)),
     ("POST", "/api/lti/platforms", "lti_platform", expect(ad=201)),

@@ -35,6 +35,7 @@ from models.users import Role
 from tests.api.test_authorisation import CASES as BASE_CASES
 from tests.utils import factories as f
 from tests.utils.curriculum import RIGHT
+from tests.utils.roster import small_school
 
 ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "designer", "admin")
 USERS = ROLES[1:]
@@ -159,6 +160,16 @@ EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("GET", "/api/fits/{job}", None, expect(d=200, ad=200)),
     ("POST", "/api/fits/{job}/activate", None, expect(d=409, ad=409)),
     ("POST", "/api/fits/{missing}/activate", None, expect(d=404, ad=404)),
+    ("POST", "/api/roster/imports", "roster_zip", expect(ad=201)),
+    ("POST", "/api/roster/imports?dry_run=true", "roster_zip", expect(ad=200)),
+    ("GET", "/api/roster/imports/{missing}", None, expect(ad=404)),
+    ("GET", "/api/privacy/students/{student}/export", None, expect(ad=200)),
+    ("GET", "/api/privacy/students/{other_student}/export?format=csv", None, expect(ad=200)),
+    ("GET", "/api/privacy/students/{missing}/export", None, expect(ad=404)),
+    ("GET", "/api/privacy/students/{teacher}/export", None, expect(ad=404)),
+    ("POST", "/api/privacy/students/{other_student}/purge", "purge", expect(ad=200)),
+    ("POST", "/api/privacy/students/{teacher}/purge", "purge", expect(ad=404)),
+    ("POST", "/api/privacy/students/{missing}/purge", "purge", expect(ad=404)),
     ("GET", "/api/classes/{class}/goals", None, expect(t=200, ot=404, ad=200)),
     ("GET", "/api/classes/{other_class}/goals", None, expect(t=404, ot=200, ad=200)),
     ("POST", "/api/classes/{class}/goals", "goal", expect(t=201, ot=404, ad=201)),
@@ -210,6 +221,11 @@ def _body(kind: str | None, role: str, world: World) -> dict[str, Any]:
     if kind == "param_file":
         model = ModelParams(skills={"add": SkillParams(prior=0.3, learn=0.1, guess=0.2, slip=0.1)})
         return {"json": model.to_json_dict()}
+    if kind == "roster_zip":
+        return {"files": {"file": ("oneroster.zip", small_school().zip(), "application/zip")}}
+    if kind == "purge":
+        name = world.names["other_student"]
+        return {"json": {"confirm_username": name, "reason": "verified written request"}}
     raise AssertionError(f"unknown body kind {kind!r}")
 
 

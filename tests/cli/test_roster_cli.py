@@ -48,7 +48,7 @@ def test_dry_run_then_import_then_nothing_to_change(tmp_path: Path) -> None:
     assert _usernames() == ["amy.lee", "ben.ortiz", "cal.nguyen", "ms.rivera"]
     again = runner.invoke(
         app, ["roster", "import", str(_folder(tmp_path, small_school().files())), "--json"]
-    )  # noqa: E501
+    )
     assert again.exit_code == 0, again.output
     report = json.loads(again.output)
     assert (report["outcome"], report["summary"]["changes"], report["changes"]) == (

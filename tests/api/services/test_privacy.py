@@ -18,7 +18,7 @@ from api.services import privacy
 from api.services.errors import Invalid, NotFound
 from api.services.replay import replay
 from api.services.roster_import import run_import
-from models.audit import AuditEvent
+from models.audit import AuditEvent, PurgeRequest
 from models.classes import Enrolment
 from models.mastery import Mastery, StudentStateRow
 from models.responses import AnswerReply, ResponseLog
@@ -106,7 +106,7 @@ def test_purge_removes_the_student_and_replay_still_equals_everyone_elses_master
     kept_states = [row for row in states if row[0] != target.id]
 
     result = privacy.purge_student(
-        session, target.id, privacy.PurgeRequest(target.username, REASON), admin.id
+        session, target.id, PurgeRequest(confirm_username=target.username, reason=REASON), admin.id
     )
     assert result.deleted["response_log"] >= 1
     assert session.get(User, target.id) is None
@@ -144,21 +144,26 @@ def test_purge_needs_the_username_typed_and_a_reason_that_names_no_one(
     before = _count(session, ResponseLog)
     cases = {
         ("someone.else", REASON): "confirm_username",
-        (target.username, "because"): "reason",
+        (target.username, "   because   "): "reason",
         (target.username, f"request from {target.username}'s parent"): "reason",
         (target.username, "request about zed from the district"): "reason",
     }
     for (typed, reason), field in cases.items():
         with pytest.raises(Invalid) as caught:
-            privacy.purge_student(session, target.id, privacy.PurgeRequest(typed, reason), None)
-        assert list(caught.value.detail["problems"]) == [field]
+            privacy.purge_student(
+                session, target.id, PurgeRequest(confirm_username=typed, reason=reason), None
+            )
+        assert [e["location"] for e in caught.value.detail["errors"]] == [field]
     assert _count(session, ResponseLog) == before and session.get(User, target.id) is not None
     assert _count(session, AuditEvent) == 0
     teacher = session.execute(select(User).where(User.role == Role.teacher)).scalars().first()
     assert teacher is not None and teacher.id is not None
     with pytest.raises(NotFound):
         privacy.purge_student(
-            session, teacher.id, privacy.PurgeRequest(teacher.username, REASON), None
+            session,
+            teacher.id,
+            PurgeRequest(confirm_username=teacher.username, reason=REASON),
+            None,
         )
 
 
@@ -171,7 +176,9 @@ def test_purge_scrubs_the_student_from_stored_roster_reports(
     mentioned = privacy.export_student(session, amy.id)["tables"]["roster_import_report"]
     assert sorted(e["sourced_id"] for e in mentioned) == ["e2", "s1", "s1"]
     assert len(mentioned) == 3  # her account, her enrolment, her demographics
-    privacy.purge_student(session, amy.id, privacy.PurgeRequest("amy.lee", REASON), None)
+    privacy.purge_student(
+        session, amy.id, PurgeRequest(confirm_username="amy.lee", reason=REASON), None
+    )
     report = session.execute(select(RosterImport)).scalar_one().report
     session.commit()
     text = json.dumps(report)

@@ -144,6 +144,7 @@ def test_dry_run_reports_the_changes_of_the_import_and_makes_none(
     applied = run_import(session, files, "roster.zip")
     assert applied.report["changes"] == dry.report["changes"]
     assert applied.summary == dry.summary
+    session.commit()  # end the read: the in-memory database has one connection
     with Session(engine) as s:
         outcomes = [r.outcome for r in s.exec(select(RosterImport).order_by(col(RosterImport.id)))]
         audits = [e.action for e in s.execute(select(AuditEvent)).scalars()]
