@@ -2,7 +2,9 @@
 
 A student's blocking skill is the skill the recommender would send them to when that is
 a gap (an unmastered prerequisite of what they are struggling with), else the weakest
-unmastered skill of their goal (lowest effective mastery; ties keep curriculum order).
+unmastered skill of their goal that they are ready for (its prerequisites mastered;
+any unmastered goal skill when none is ready), by effective mastery, ties in curriculum
+order. Without a goal, the whole curriculum is the goal.
 Students with the same blocking skill form a group; a group larger than `max_size` is
 split into near-equal groups of students with similar mastery of the skill. Skills
 shared by fewer than `min_size` students give no group: one student is not a group.
@@ -54,14 +56,14 @@ def blocking_skill(
     if recs and recs[0].kind == "gap":
         skill = recs[0].skill_id
         return Blocker(student_id, skill, "gap", beliefs.effective[skill])
-    open_skills = [
-        s
-        for s in graph.order
-        if s in set(scope) and graph.items(s) and not recommender.mastered(state, beliefs, s)
-    ]
+    wanted = set(scope)
+    done = {s for s in graph.skills if recommender.mastered(state, beliefs, s)}
+    open_skills = [s for s in graph.order if s in wanted and graph.items(s) and s not in done]
     if not open_skills:
         return None
-    weakest = min(open_skills, key=lambda s: beliefs.effective[s])  # min keeps the first tie
+    # the weakest skill the student is ready for (prerequisites mastered), else any
+    ready = [s for s in open_skills if all(p in done for p in graph.prerequisites(s))]
+    weakest = min(ready or open_skills, key=lambda s: beliefs.effective[s])  # first tie wins
     return Blocker(student_id, weakest, "weakest", beliefs.effective[weakest])
 
 

@@ -16,7 +16,8 @@ from models.class_reports import GroupItem, GroupMember, GroupSuggestion, GroupS
 ITEMS_PER_GROUP = 3
 DEFINITION = (
     "Students held back by the same skill: the one the recommender sends them back to "
-    "as a gap in what they build on, else the weakest unmastered skill of their goal. "
+    "as a gap in what they build on, else the weakest skill of their goal (or of the "
+    "curriculum) they are ready to learn. "
     "Groups have 2 to 6 students."
 )
 
@@ -31,9 +32,9 @@ def _reason(group: Group, name: str) -> str:
         )
     if group.weakest:
         parts.append(
-            f"it is the weakest goal skill for {group.weakest}"
+            f"it is the weakest skill {group.weakest} of them are ready to learn"
             if group.weakest < len(group.members)
-            else "it is the weakest skill of each one's goal"
+            else "it is the weakest skill each of them is ready to learn"
         )
     return f"{len(group.members)} students are held back by {name}: " + " and ".join(parts) + "."
 
