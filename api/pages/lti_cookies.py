@@ -21,6 +21,16 @@ STATE_PATH = "/lti/"
 STATE_MAX_AGE = 600
 
 
+def _partitioned(response: Response) -> None:
+    """Mark the cookie just set `Partitioned` (CHIPS): kept per top-level site, so
+    browsers that block third-party cookies (Chrome incognito, and by default in
+    future) still keep it inside the LMS's frame. Set by hand: Starlette needs
+    Python 3.14's http.cookies for the attribute."""
+    name, value = response.raw_headers[-1]
+    assert name == b"set-cookie"
+    response.raw_headers[-1] = (name, value + b"; Partitioned")
+
+
 def set_state_cookie(response: Response, state: str) -> None:
     response.set_cookie(
         STATE_COOKIE,
@@ -31,10 +41,12 @@ def set_state_cookie(response: Response, state: str) -> None:
         samesite="none",
         secure=True,
     )
+    _partitioned(response)
 
 
 def clear_state_cookie(response: Response) -> None:
     response.delete_cookie(STATE_COOKIE, path=STATE_PATH, samesite="none", secure=True)
+    _partitioned(response)
 
 
 def set_launch_session(response: Response, token: str, max_age: int) -> None:
@@ -47,3 +59,4 @@ def set_launch_session(response: Response, token: str, max_age: int) -> None:
         samesite="none",
         secure=True,
     )
+    _partitioned(response)

@@ -54,7 +54,10 @@ class LtiWorld:
 
 
 @contextmanager
-def lti_world(curriculum: str = SMALL_CURRICULUM, **settings: object) -> Iterator[LtiWorld]:
+def lti_world(
+    curriculum: str = SMALL_CURRICULUM, *, background: bool = False, **settings: object
+) -> Iterator[LtiWorld]:
+    """`background`: run the app's lifespan too (the score sender), as `pathways serve` does."""
     data_dir = Path(tempfile.mkdtemp(prefix="pathways-lti-"))
     with running_platform() as platform:
         config = load_settings(
@@ -75,7 +78,7 @@ def lti_world(curriculum: str = SMALL_CURRICULUM, **settings: object) -> Iterato
             )
         assert registered.id is not None
         try:
-            with serve_in_thread(app) as served:
+            with serve_in_thread(app, lifespan="on" if background else "off") as served:
                 point_at_tool(platform, served.base_url)
                 yield LtiWorld(served.base_url, runtime, platform, registered.id)
         finally:
