@@ -471,7 +471,6 @@ class _Sync:
                         self._label(link.class_id, link.user_id),
                         ("not listed",),
                     )
-        self._insert_pending()
 
     def _resolve(self, row: RosterEnrolmentRow) -> tuple[int, int] | None:
         if row.class_sid in self.refused or row.user_sid in self.refused:
@@ -560,14 +559,23 @@ class _Sync:
         updates = []
         table = Enrolment.__table__  # type: ignore[attr-defined]
         found = self.s.execute(select(table.c.class_id, table.c.student_id, table.c.attributes))
-        for class_id, sid, attributes in found.all():
+        # enrolments this run makes are still queued: their attributes go into the insert
+        queued = self.pending[table]
+        candidates: list[tuple[int, int, Any, dict[str, Any] | None]] = [
+            (c, st, a, None) for c, st, a in found.all()
+        ]
+        candidates += [(r["class_id"], r["student_id"], r["attributes"], r) for r in queued]
+        for class_id, sid, attributes, pending_row in candidates:
             if sid not in wanted and not (bulk and sid in rostered):
                 continue
             current = dict(attributes or {})
             kept = {k: v for k, v in current.items() if k not in DEMOGRAPHIC_KEYS}
             new = kept | wanted.get(sid, {})
             if new != current:
-                updates.append({"c": class_id, "s": sid, "attrs": new})
+                if pending_row is not None:
+                    pending_row["attributes"] = new
+                else:
+                    updates.append({"c": class_id, "s": sid, "attrs": new})
                 row, user_sid = rows.get(sid, (None, ""))
                 if not user_sid:
                     user_sid = sids.get(sid, "")
@@ -596,6 +604,7 @@ class _Sync:
         self.classes_()
         self.enrolments()
         self.demographics()
+        self._insert_pending()
         self.s.expire_all()  # rows written with Core: the session's objects reload
         return self.result
 
