@@ -20,6 +20,7 @@ ADMIN_NAV: list[NavItem] = [
     NavItem("users", "Users and enrolments", "/admin/users"),
     NavItem("roster", "Roster imports", "/admin/roster"),
     NavItem("audit", "Audit log", "/admin/audit"),
+    NavItem("lti", "Platform registrations", "/admin/lti"),
 ]
 templates.env.globals["admin_nav_items"] = ADMIN_NAV
 

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.deps import RuntimeDep, SessionDep
 from api.middleware import content_security_policy
+from api.pages.admin import AdminPage
 from api.pages.errors import PageRoute
-from api.pages.session import CsrfChecked, TeacherPage, page_role
+from api.pages.session import CsrfChecked, TeacherPage
 from api.pages.templating import render
 from api.services import lti_deep_link, lti_keys, lti_platforms, lti_tool
 from api.services.errors import Conflict
 from api.services.lti_goals import goal_choices, resolve_goal
 from models.lti import LtiPlatformCreate
-from models.users import Role, User
+from models.users import User
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-AdminPage = Annotated[User, Depends(page_role(Role.admin))]
 ADMIN_PAGE = "/admin/lti"
 FIELDS = (
     ("name", "Name (for you)", "For example: District Schoology"),
@@ -108,7 +108,7 @@ def _admin_page(
         "lti/registrations.html",
         {
             "title": "Platform registrations",
-            "active": "lti",
+            "active": "admin",
             "config": lti_tool.tool_config(session, str(request.base_url)),
             "keys": lti_keys.key_list(session),
             "platforms": lti_platforms.list_platforms(session),
