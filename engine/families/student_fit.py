@@ -400,7 +400,10 @@ class StudentFitter:
     ) -> FitReport:
         """Per skill: the expected log-likelihood under the students' posteriors (the mixture
         does not split exactly by skill), the data counts and the usual checks."""
-        expected = (L * post[seq_student]).reshape(L.shape[0], -1).sum(axis=1)
+        w = post[seq_student]
+        # points dropped for a student have L = -inf and weight 0: they add nothing
+        terms = np.where(w > 0.0, L * np.where(w > 0.0, w, 1.0), 0.0)
+        expected = terms.reshape(L.shape[0], -1).sum(axis=1)
         ll = np.bincount(seq_skill, expected, len(data.skills))
         n_resp = np.bincount(data.skill, minlength=len(data.skills))
         n_stu = np.bincount(seq_skill, minlength=len(data.skills))

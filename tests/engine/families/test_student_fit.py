@@ -130,3 +130,11 @@ def test_student_family_predicts_better_than_plain_bkt_on_its_own_kind_of_data(
     at_zero = evaluate(replace(full.params_, population=Population.point()), fresh.responses)
     assert ours.log_loss < at_zero.log_loss - 2e-4
     assert ours.auc > at_zero.auc
+
+
+def test_report_log_likelihoods_are_finite_and_sum_to_the_fit(full: StudentFitter) -> None:
+    """Grid points dropped for a student (posterior < 1e-12) carry -inf log-likelihood and
+    zero weight; the per-skill report must not turn them into NaN."""
+    lls = [r.log_likelihood for r in full.report_]
+    assert all(np.isfinite(lls)) and all(v < 0 for v in lls)
+    assert full.report_.settings["log_likelihood"] == full.history_[-1]
