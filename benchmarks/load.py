@@ -2,6 +2,7 @@
 
     python -m benchmarks.load --json OUT.json [--students 100] [--seconds 20]
                               [--db sqlite|postgres|both] [--workers 2] [--clients 2]
+                              [--xapi off|on|both] [--lrs-outage]
 
 Set-up (per database). A fresh data directory; the service's production settings
 (the defaults: argon2 at full cost, SQLite synchronous=FULL, pool of 20; PostgreSQL
@@ -41,6 +42,14 @@ Verification after each run, with the server stopped: every write a client saw
 acknowledged is in the table under the id it was told (no loss), no key is stored
 twice and nothing is stored that was not acknowledged (no duplicates, no ghosts).
 
+xAPI (--xapi, benchmarks.xapi_load). `on` runs the same phases with learning records
+sent to a real LRS (Ralph on loopback) and, with the service still up, waits until the
+outbox is empty and counts the statements the LRS received against the answers the
+clients saw acknowledged; `both` runs off, then on, and reports on/off throughput
+(target: on >= 90% of off, saturation loops/s). `--lrs-outage` stops the LRS for the
+middle third of the first measured phase and starts it again: no statement may be
+missing or stored twice.
+
 Targets (SQLite): loops/s >= 50% of the bare peer's requests/s; paced p95 < 50 ms
 at 100 students; zero errors; zero lost or duplicated answers. PostgreSQL is
 reported the same way. `--strict` exits 1 when a target is missed.
@@ -58,7 +67,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -76,7 +85,9 @@ from api.settings import Settings, load_settings
 from benchmarks import bare_app
 from benchmarks.live_server import LiveServer
 from benchmarks.loadgen import Outcome, Phase, Student, run_phase
+from benchmarks.lrs_server import LrsServer
 from benchmarks.pg_server import PostgresServer
+from benchmarks.xapi_load import Outage, count, drain, lrs_root, xapi_env
 from content import load_curriculum, sample_curriculum_path
 from content.answers import canonical_answer, check_answer
 from content.models import Item as ContentItem
@@ -88,6 +99,7 @@ PASSWORD = "load-benchmark-pw-1"
 START_DELAY_S = 1.5  # lets every client process be ready before the common start
 TARGET_RATIO = 0.5
 TARGET_P95_MS = 50.0
+TARGET_XAPI_RATIO = 0.9
 WRONG_CANDIDATES = ("97/89", "12345", "0.123", "7", "1/1000", "zzz")
 
 
@@ -367,10 +379,13 @@ SERVICE_PHASES = (
 )
 
 
-def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -> dict[str, Any]:
+def run_database(
+    db: str, args: argparse.Namespace, pool: ProcessPoolExecutor, xapi: bool = False
+) -> dict[str, Any]:
     with ExitStack() as stack:
         root = Path(tempfile.mkdtemp(prefix=f"pathways-load-{db}-"))
         stack.callback(shutil.rmtree, root, True)
+        lrs = stack.enter_context(LrsServer(lrs_root(root))) if xapi else None
         pg: PostgresServer | None = None
         if db == "postgres":
             pg = stack.enter_context(PostgresServer(durable=True, max_connections=300))
@@ -378,6 +393,8 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
         service_url = pg.create_database("pathways_load") if pg else None
         bare_url = pg.create_database("bare_load") if pg else None
         service_env = _env(root / "service", service_url)
+        if lrs is not None:
+            service_env.update(xapi_env(lrs))
         bare_env = _env(root / "bare", bare_url)
         service_settings = load_settings(data_dir=root / "service", database_url=service_url)
         bare_settings = load_settings(data_dir=root / "bare", database_url=bare_url)
@@ -389,28 +406,42 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
 
         common = {"warmup": args.warmup, "seconds": args.seconds}
         phases: dict[str, Any] = {}
+        statements: dict[str, Any] | None = None
+        outage_events: list[str] = []
         with LiveServer(args.factory, env=service_env, workers=args.workers) as server:
             students = login_all(server.base_url, usernames)
             acked: list[tuple[int, str, int]] = []
-            for mode, pace, follow in SERVICE_PHASES:
+            for n, (mode, pace, follow) in enumerate(SERVICE_PHASES):
                 print(f"[{db}] service, {mode}: {args.seconds:.0f} s", flush=True)
-                result, got = run_clients(
-                    pool,
-                    server,
-                    db_pid,
-                    students,
-                    {
-                        "kind": "service",
-                        "pace": tuple(args.pace) if pace else None,
-                        "follow_reply": follow,
-                        **common,
-                    },
-                    answers,
-                    args.clients,
-                    mode,
-                )
+                outage: Outage | None = None
+                if lrs is not None and args.lrs_outage and n == 0:
+                    window = time.time() + START_DELAY_S + args.warmup
+                    third = args.seconds / 3
+                    outage = Outage(lrs, window + third, window + 2 * third)
+                with outage or nullcontext():
+                    result, got = run_clients(
+                        pool,
+                        server,
+                        db_pid,
+                        students,
+                        {
+                            "kind": "service",
+                            "pace": tuple(args.pace) if pace else None,
+                            "follow_reply": follow,
+                            **common,
+                        },
+                        answers,
+                        args.clients,
+                        mode,
+                    )
+                if outage is not None:
+                    outage_events += outage.events
                 phases[f"service_{mode}"] = asdict(result)
                 acked += got
+            if lrs is not None:
+                print(f"[{db}] waiting for the outbox to drain", flush=True)
+                waited, left = drain(service_settings)
+                statements = count(lrs, acked, waited, left)
         service_check = verify(acked, stored_answers(service_settings))
 
         bare_students = [Student(user_id=s.user_id, token="") for s in students]
@@ -444,19 +475,23 @@ def run_database(db: str, args: argparse.Namespace, pool: ProcessPoolExecutor) -
     ratio_two = two["loops_per_s"] / bare["loops_per_s"] if bare["loops_per_s"] else 0.0
     errors = service["errors"] + paced["errors"] + bare["errors"] + two["errors"]
     p95 = paced["latency_ms"].get("p95", float("inf"))
+    targets = {
+        "ratio_at_least_0.5": ratio >= TARGET_RATIO,
+        "paced_p95_below_50ms": p95 < TARGET_P95_MS,
+        "zero_errors": errors == 0
+        and service["unrecorded"] + paced["unrecorded"] + two["unrecorded"] == 0,
+        "no_lost_or_duplicated": service_check.ok and bare_check.ok,
+    }
+    if statements is not None:
+        targets["no_statement_lost_or_doubled"] = bool(statements["ok"])
     return {
         "database": db,
+        "xapi": {"on": xapi, "statements": statements, "lrs_outage": outage_events},
         "phases": phases,
         "ratio_service_loops_to_bare_requests": round(ratio, 3),
         "ratio_answer_then_get_loops_to_bare_requests": round(ratio_two, 3),
         "verification": {"service": asdict(service_check), "bare": asdict(bare_check)},
-        "targets": {
-            "ratio_at_least_0.5": ratio >= TARGET_RATIO,
-            "paced_p95_below_50ms": p95 < TARGET_P95_MS,
-            "zero_errors": errors == 0
-            and service["unrecorded"] + paced["unrecorded"] + two["unrecorded"] == 0,
-            "no_lost_or_duplicated": service_check.ok and bare_check.ok,
-        },
+        "targets": targets,
     }
 
 
@@ -472,8 +507,9 @@ def table(run: dict[str, Any]) -> str:
         ("answer+GET, saturation", p["service_saturation_answer_then_get"]),
         ("bare peer, saturation", p["bare_saturation"]),
     ]
+    on = run.get("xapi", {}).get("on", False)
     lines = [
-        f"== {run['database']} ==",
+        f"== {run['database']}{' + xAPI to a real LRS' if on else ''} ==",
         f"{'phase':<22} {'loops/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
         f"{'errors':>6} {'shed %':>6} {'srv ms/loop':>11} {'db ms/loop':>10} {'cli ms/loop':>11}",
     ]
@@ -498,11 +534,36 @@ def table(run: dict[str, Any]) -> str:
             f"{c['lost']}, duplicates {c['duplicates']}, ghosts {c['ghosts']}, wrong ids "
             f"{c['wrong_ids']}"
         )
+    statements = run.get("xapi", {}).get("statements")
+    if statements:
+        lines.append(
+            f"xAPI: answers acknowledged {statements['answers_acknowledged']}, statements "
+            f"received {statements['statements_received']} ({statements['distinct_received']}"
+            f" distinct), missing {statements['missing']}, duplicated "
+            f"{statements['duplicated']}, foreign {statements['foreign']}; outbox drained in "
+            f"{statements['drain_seconds']} s"
+        )
+        for event in run["xapi"]["lrs_outage"]:
+            lines.append(f"xAPI: {event}")
     lines.append(
         "targets: "
         + ", ".join(f"{k}={'PASS' if ok else 'MISS'}" for k, ok in run["targets"].items())
     )
     return "\n".join(lines)
+
+
+def compare(off: dict[str, Any], on: dict[str, Any]) -> dict[str, Any]:
+    """Throughput with xAPI sending on over off (saturation), and the paced p95 of both."""
+    a, b = off["phases"]["service_saturation"], on["phases"]["service_saturation"]
+    ratio = b["loops_per_s"] / a["loops_per_s"] if a["loops_per_s"] else 0.0
+    return {
+        "off_loops_per_s": a["loops_per_s"],
+        "on_loops_per_s": b["loops_per_s"],
+        "ratio_on_to_off": round(ratio, 3),
+        "off_paced_p95_ms": off["phases"]["service_paced"]["latency_ms"].get("p95"),
+        "on_paced_p95_ms": on["phases"]["service_paced"]["latency_ms"].get("p95"),
+        "on_within_10_percent": ratio >= TARGET_XAPI_RATIO,
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -525,8 +586,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="api.main:create_app",
         help="the service's app factory (uvicorn import string), e.g. to try a change",
     )
+    p.add_argument(
+        "--xapi",
+        choices=("off", "on", "both"),
+        default="off",
+        help="learning records to a real LRS: off, on, or both (off then on, compared)",
+    )
+    p.add_argument(
+        "--lrs-outage",
+        action="store_true",
+        help="with --xapi on/both: stop the LRS for the middle third of the first phase",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = p.parse_args(argv)
+    if args.lrs_outage and args.xapi == "off":
+        p.error("--lrs-outage needs --xapi on or both")
     if args.students < 1 or args.seconds <= 0 or args.workers < 1 or args.clients < 1:
         p.error("--students, --seconds, --workers and --clients must be positive")
     return args
@@ -549,10 +623,17 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         with ProcessPoolExecutor(max_workers=args.clients, mp_context=get_context("spawn")) as pool:
+            modes = {"off": [False], "on": [True], "both": [False, True]}[args.xapi]
             for db in dbs:
-                run = run_database(db, args, pool)
-                report["runs"][db] = run
-                print(table(run), flush=True)
+                for xapi in modes:
+                    run = run_database(db, args, pool, xapi)
+                    report["runs"][f"{db}+xapi" if xapi else db] = run
+                    print(table(run), flush=True)
+                if len(modes) == 2:
+                    report.setdefault("xapi_on_vs_off", {})[db] = compare(
+                        report["runs"][db], report["runs"][f"{db}+xapi"]
+                    )
+                    print(f"xAPI on vs off ({db}): {report['xapi_on_vs_off'][db]}", flush=True)
     except BrokenProcessPool as exc:
         print(f"load generator process died: {exc}", file=sys.stderr)
         return 2
@@ -562,6 +643,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.json}")
     missed = [
         f"{db}: {k}" for db, r in report["runs"].items() for k, ok in r["targets"].items() if not ok
+    ] + [
+        f"{db}: xapi_on_within_10_percent"
+        for db, c in report.get("xapi_on_vs_off", {}).items()
+        if not c["on_within_10_percent"]
     ]
     if missed:
         print("targets missed: " + "; ".join(missed))
