@@ -23,15 +23,18 @@ from api.overload import ShedLoad
 from api.pages.errors import error_page
 from api.pages.setup import install_pages
 from api.routes import (
+    account,
     activations,
     audit,
     auth,
     classes,
     content,
     equity,
+    family,
     fits,
     goals,
     groups,
+    guardians,
     health,
     items,
     lti_admin,
@@ -61,6 +64,9 @@ API_ROUTERS = (
     fits.router,
     params.router,
     activations.router,
+    account.router,
+    guardians.router,
+    family.router,
     roster.router,
     privacy.router,
     audit.router,

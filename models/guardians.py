@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
+from models.users import Role, UserCreate
 
 MAX_ID = 2_147_483_647
 
@@ -49,6 +51,20 @@ class GuardianLink(SQLModel, table=True):
 class GuardianLinkCreate(SQLModel):
     guardian_id: int = Field(ge=1, le=MAX_ID)
     student_id: int = Field(ge=1, le=MAX_ID)
+
+
+class GuardianCreate(UserCreate):
+    """A new guardian account and the student it follows first (both or neither)."""
+
+    role: Role = Role.guardian
+    student_id: int = Field(ge=1, le=MAX_ID)
+
+    @field_validator("role")
+    @classmethod
+    def _guardian(cls, value: Role) -> Role:
+        if value != Role.guardian:
+            raise ValueError(f"a guardian account has the role guardian, not {value}")
+        return value
 
 
 class GuardianLinkPublic(SQLModel):

@@ -14,22 +14,23 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
+from api.i18n.markers import N_
 from api.pages.templating import render
 from api.services.errors import RateLimited, ServiceError
 
 ERROR_TITLES = {
-    400: "That request could not be handled",
-    403: "Not allowed",
-    404: "Not found",
-    409: "That clashes with something already there",
-    422: "That was not accepted",
-    429: "Too many attempts",
-    503: "The server cannot take that right now",
+    400: N_("That request could not be handled"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("That clashes with something already there"),
+    422: N_("That was not accepted"),
+    429: N_("Too many attempts"),
+    503: N_("The server cannot take that right now"),
 }
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    title = ERROR_TITLES.get(status, "Something went wrong")
+    title = ERROR_TITLES.get(status, N_("Something went wrong"))
     return render(
         request,
         "error.html",

@@ -12,17 +12,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from api.i18n.markers import N_
+
 MAX_TRIES = 2
 MAX_FIELD = 40
 
 MapState = Literal["mastered", "in_progress", "ready", "locked"]
 
 KIND_LABELS: dict[str, str] = {
-    "gap": "Fill a gap",
-    "return": "Back to it",
-    "frontier": "Something new",
-    "practice": "Keep practising",
-    "review": "Quick review",
+    "gap": N_("Fill a gap"),
+    "return": N_("Back to it"),
+    "frontier": N_("Something new"),
+    "practice": N_("Keep practising"),
+    "review": N_("Quick review"),
 }
 
 

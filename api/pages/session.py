@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlmodel import Session
 
 from api.deps import RuntimeDep, SessionDep, get_current_user
+from api.i18n.markers import N_
 from api.runtime import Runtime
 from models.users import Role, User
 
@@ -60,10 +61,14 @@ class NavItem:
 
 NAV: dict[Role, tuple[NavItem, ...]] = {
     Role.student: (
-        NavItem("practice", "Practice", "/student"),
-        NavItem("map", "Skill map", "/student/map"),
+        NavItem("practice", N_("Practice"), "/student"),
+        NavItem("map", N_("Skill map"), "/student/map"),
     ),
-    Role.teacher: (NavItem("classes", "My classes", "/teacher"),),
+    Role.guardian: (NavItem("family", N_("My children"), "/family"),),
+    Role.teacher: (
+        NavItem("classes", "My classes", "/teacher"),
+        NavItem("families", "Families", "/teacher/families"),
+    ),
     Role.designer: (
         NavItem("items", "Item bank", "/designer"),
         NavItem("import", "Import", "/designer/import"),
@@ -78,6 +83,7 @@ HOME: dict[Role, str] = {
     Role.teacher: "/teacher",
     Role.designer: "/designer",
     Role.admin: "/teacher",
+    Role.guardian: "/family",
 }
 
 
@@ -192,6 +198,7 @@ def page_role(*roles: Role) -> Any:
 StudentPage = Annotated[User, Depends(page_role(Role.student))]
 TeacherPage = Annotated[User, Depends(page_role(Role.teacher))]
 DesignerPage = Annotated[User, Depends(page_role(Role.designer))]
+GuardianPage = Annotated[User, Depends(page_role(Role.guardian))]
 
 
 async def check_csrf(request: Request, runtime: RuntimeDep) -> None:

@@ -17,10 +17,13 @@ from api.pages.session import CsrfFailed, LoginRequired, PageForbidden, login_ur
 from api.pages.templating import SCALE_CSS_PATH, STATIC_DIR
 from api.routes import (
     lti,
+    pages_account,
     pages_admin,
     pages_auth,
     pages_class_plan,
     pages_designer,
+    pages_families,
+    pages_family,
     pages_lti,
     pages_student,
     pages_teacher,
@@ -63,6 +66,8 @@ def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route(SCALE_CSS_PATH, _scale_css, methods=["GET"], include_in_schema=False)
     for module in (pages_auth, pages_student, pages_teacher, pages_designer, lti, pages_lti):
+        app.include_router(module.router)
+    for module in (pages_families, pages_family, pages_account):  # families, languages
         app.include_router(module.router)
     app.include_router(pages_class_plan.router)  # class plan, standards report
     app.include_router(pages_admin.router)  # the admin console

@@ -15,13 +15,15 @@ from typing import Literal
 
 from markupsafe import Markup, escape
 
+from api.i18n.markers import N_
+
 NodeState = Literal["mastered", "in_progress", "ready", "locked"]
 STATES: tuple[NodeState, ...] = ("mastered", "in_progress", "ready", "locked")
 STATE_LABELS: dict[str, str] = {
-    "mastered": "Mastered",
-    "in_progress": "In progress",
-    "ready": "Ready to start",
-    "locked": "Locked (needs prerequisites)",
+    "mastered": N_("Mastered"),
+    "in_progress": N_("In progress"),
+    "ready": N_("Ready to start"),
+    "locked": N_("Locked (needs prerequisites)"),
 }
 
 NODE_W = 190

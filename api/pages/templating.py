@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api.i18n import jinja as i18n
 from api.pages import palette
 from api.pages.heatmap import percent, render_cells
 from api.pages.skill_graph import legend_swatch
@@ -69,6 +70,7 @@ templates.env.globals.update(
 templates.env.filters.update(pct=pct, progress_class=_progress_class)
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+i18n.install(templates.env)  # `_()`, ngettext and the locale-aware filters
 
 
 def render(
@@ -82,4 +84,5 @@ def render(
     """Render a page with the per-request context (user, CSRF token, nav) merged in."""
     ctx: dict[str, Any] = dict(getattr(request.state, "page_context", {}) or {})
     ctx.update(context or {})
+    ctx.update(i18n.context(name, ctx.get("user"), request.headers.get("accept-language")))
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep, SessionDep, client_address, get_current_user
+from api.i18n.markers import N_
 from api.pages.errors import PageRoute
 from api.pages.session import (
     HOME,
@@ -89,7 +90,7 @@ async def login_submit(
             request,
             runtime,
             username=username,
-            error="Enter your username and password.",
+            error=N_("Enter your username and password."),
             next_url=next,
             status_code=400,
         )
@@ -100,7 +101,7 @@ async def login_submit(
             request,
             runtime,
             username=username,
-            error="That username and password do not match. Check them and try again.",
+            error=N_("That username and password do not match. Check them and try again."),
             next_url=next,
             status_code=400,
         )

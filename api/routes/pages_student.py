@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import RuntimeDep, SessionDep
+from api.i18n.markers import N_
 from api.pages.errors import PageRoute
 from api.pages.practice_view import (
     KIND_LABELS,
@@ -116,7 +117,7 @@ def whats_next(
         request,
         "student/next.html",
         {
-            "title": "What's next",
+            "title": N_("What's next"),
             "active": "practice",
             "choices": choices,
             "message": nxt.message,
@@ -295,5 +296,5 @@ def skill_map(
     return render(
         request,
         "student/map.html",
-        {"title": "My skill map", "active": "map", "map": view},
+        {"title": N_("My skill map"), "active": "map", "map": view},
     )

@@ -29,7 +29,10 @@ LMS = {
     "auth_token_url": "https://lms.example.org/token",
     "jwks_url": "https://lms.example.org/jwks",
 }
-ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "designer", "admin")
+ROLES = (
+    "anonymous", "student", "other_student", "teacher", "other_teacher", "designer", "admin",
+    "guardian",
+)  # fmt: skip
 
 
 @dataclass
@@ -48,9 +51,11 @@ def world(client: TestClient, session: Session, runtime: Runtime) -> World:
         "other_teacher": f.make_user(session, runtime, Role.teacher),
         "designer": f.make_user(session, runtime, Role.designer),
         "admin": f.make_user(session, runtime, Role.admin),
+        "guardian": f.make_user(session, runtime, Role.guardian),
     }
     mine = f.make_class(session, users["teacher"], [users["student"]])
     theirs = f.make_class(session, users["other_teacher"], [users["other_student"]])
+    f.link_guardian(session, users["guardian"], users["student"])
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     headers |= {r: f.login(client, u.username) for r, u in users.items()}
     assert f.answer(client, headers["student"], "eq1", "2/4").status_code == 200
@@ -70,28 +75,33 @@ def _item(role: str) -> dict[str, Any]:
     }
 
 
-A, S, OS, T, OT, D, AD = ROLES
-DENY_ALL_BUT = {A: 401, S: 403, OS: 403, T: 403, OT: 403, D: 403, AD: 403}
+A, S, OS, T, OT, D, AD, G = ROLES
+DENY_ALL_BUT = {A: 401, S: 403, OS: 403, T: 403, OT: 403, D: 403, AD: 403, G: 403}
 
 
 def expect(**codes: int) -> dict[str, int]:
     """Codes per role; roles not named get 403 (and anonymous 401)."""
-    names = {"a": A, "s": S, "os": OS, "t": T, "ot": OT, "d": D, "ad": AD}
+    names = {"a": A, "s": S, "os": OS, "t": T, "ot": OT, "d": D, "ad": AD, "g": G}
     return DENY_ALL_BUT | {names[k]: v for k, v in codes.items()}
 
 
 CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/health", None, {r: 200 for r in ROLES}),
-    ("GET", "/api/me", None, expect(s=200, os=200, t=200, ot=200, d=200, ad=200)),
+    ("GET", "/api/me", None, expect(s=200, os=200, t=200, ot=200, d=200, ad=200, g=200)),
     ("GET", "/api/users", None, expect(ad=200)),
     ("POST", "/api/users", "new_user", expect(ad=201)),
-    ("GET", "/api/classes", None, expect(s=200, os=200, t=200, ot=200, d=200, ad=200)),
-    ("GET", "/api/classes/{class}", None, expect(s=404, os=404, t=200, ot=404, d=404, ad=200)),
+    ("GET", "/api/classes", None, expect(s=200, os=200, t=200, ot=200, d=200, ad=200, g=200)),
+    (
+        "GET",
+        "/api/classes/{class}",
+        None,
+        expect(s=404, os=404, t=200, ot=404, d=404, ad=200, g=404),
+    ),
     (
         "GET",
         "/api/classes/{class}/students",
         None,
-        expect(s=404, os=404, t=200, ot=404, d=404, ad=200),
+        expect(s=404, os=404, t=200, ot=404, d=404, ad=200, g=404),
     ),
     ("GET", "/api/classes/{class}/heatmap", None, expect(t=200, ot=404, ad=200)),
     ("GET", "/api/classes/{class}/heatmap?format=csv", None, expect(t=200, ot=404, ad=200)),
@@ -104,13 +114,13 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
         "GET",
         "/api/students/{student}/mastery",
         None,
-        expect(s=200, os=404, t=200, ot=404, d=404, ad=200),
+        expect(s=200, os=404, t=200, ot=404, d=404, ad=200, g=404),
     ),
     (
         "GET",
         "/api/students/{student}/history",
         None,
-        expect(s=200, os=404, t=200, ot=404, d=404, ad=200),
+        expect(s=200, os=404, t=200, ot=404, d=404, ad=200, g=404),
     ),
     ("GET", "/api/items", None, expect(d=200, ad=200)),
     ("POST", "/api/items", "item", expect(d=201, ad=201)),
@@ -123,6 +133,19 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/params", None, expect(d=200, ad=200)),
     ("POST", "/api/params/999/activate", None, expect(d=404, ad=404)),
     ("GET", "/api/fits/999", None, expect(d=404, ad=404)),
+    # a guardian reaches their linked child's summary and their own settings, nothing else
+    ("GET", "/api/family/children", None, expect(g=200, ad=200)),
+    ("GET", "/api/family/children/{student}", None, expect(g=200, ad=404)),
+    ("GET", "/api/guardian-links", None, expect(t=200, ot=200, ad=200)),
+    ("POST", "/api/guardian-links", "guardian_link", expect(t=200, ot=404, ad=200)),
+    ("POST", "/api/guardians", "new_guardian", expect(t=201, ot=404, ad=201)),
+    ("GET", "/api/me/settings", None, expect(s=200, os=200, t=200, ot=200, d=200, ad=200, g=200)),
+    (
+        "PATCH",
+        "/api/me/settings",
+        "settings",
+        expect(s=200, os=200, t=200, ot=200, d=200, ad=200, g=200),
+    ),
     ("GET", "/api/roster/imports", None, expect(ad=200)),
     ("GET", "/api/audit", None, expect(ad=200)),
     ("GET", "/api/lti/config", None, expect(ad=200)),
@@ -162,6 +185,13 @@ def _send(client: TestClient, world: World, role: str, method: str, path: str, k
         kwargs["files"] = {"file": ("bank.csv", ITEM_CSV, "text/csv")}
     elif kind == "fit":
         kwargs["json"] = {"restarts": 1}
+    elif kind == "guardian_link":  # already linked in the world: 200 for who may see it
+        kwargs["json"] = {"guardian_id": world.ids["guardian"], "student_id": world.ids["student"]}
+    elif kind == "new_guardian":
+        kwargs["json"] = {"username": f"family-by-{role}", "password": "long-enough-1",
+                          "student_id": world.ids["student"]}  # fmt: skip
+    elif kind == "settings":
+        kwargs["json"] = {"locale": "es"}
     elif kind == "lti_platform":
         kwargs["json"] = LMS | {"client_id": f"client-{role}"}
     elif kind == "lti_rename":

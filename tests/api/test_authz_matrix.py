@@ -37,7 +37,10 @@ from tests.utils import factories as f
 from tests.utils.curriculum import RIGHT
 from tests.utils.roster import small_school
 
-ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "designer", "admin")
+ROLES = (
+    "anonymous", "student", "other_student", "teacher", "other_teacher", "designer", "admin",
+    "guardian", "other_guardian",
+)  # fmt: skip
 USERS = ROLES[1:]
 MISSING = 987_654  # an id nobody has
 
@@ -59,6 +62,8 @@ def world(client: TestClient, session: Session, runtime: Runtime) -> World:
     }
     mine = f.make_class(session, users["teacher"], [users["student"]])
     theirs = f.make_class(session, users["other_teacher"], [users["other_student"]])
+    f.link_guardian(session, users["guardian"], users["student"])
+    f.link_guardian(session, users["other_guardian"], users["other_student"])
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     headers |= {role: f.login(client, u.username) for role, u in users.items()}
     for role, item in (("student", "eq1"), ("other_student", "ad1")):
@@ -97,15 +102,19 @@ def _id(value: int | None) -> int:
 def expect(**codes: int) -> dict[str, int]:
     """Codes per role; roles not named get 403 (anonymous 401)."""
     short = {"s": "student", "os": "other_student", "t": "teacher", "ot": "other_teacher",
-             "d": "designer", "ad": "admin"}  # fmt: skip
+             "d": "designer", "ad": "admin", "g": "guardian", "og": "other_guardian"}  # fmt: skip
     base = {role: 403 for role in ROLES} | {"anonymous": 401}
     return base | {short[k]: v for k, v in codes.items()}
 
 
-VIEWERS_OF_STUDENT = expect(s=200, os=404, t=200, ot=404, d=404, ad=200)
-VIEWERS_OF_OTHER_STUDENT = expect(s=404, os=200, t=404, ot=200, d=404, ad=200)
-NOBODY_BUT_SELF_404 = expect(s=404, os=404, t=200, ot=404, d=404, ad=404)
-NOBODY_404 = expect(s=404, os=404, t=404, ot=404, d=404, ad=404)
+# guardians: 404 on the student routes too (their door is /api/family)
+VIEWERS_OF_STUDENT = expect(s=200, os=404, t=200, ot=404, d=404, ad=200, g=404, og=404)
+VIEWERS_OF_OTHER_STUDENT = expect(s=404, os=200, t=404, ot=200, d=404, ad=200, g=404, og=404)
+NOBODY_BUT_SELF_404 = expect(s=404, os=404, t=200, ot=404, d=404, ad=404, g=404, og=404)
+NOBODY_404 = expect(s=404, os=404, t=404, ot=404, d=404, ad=404, g=404, og=404)
+CHILD_OF_GUARDIAN = expect(g=200, og=404, ad=404)
+CHILD_OF_OTHER_GUARDIAN = expect(g=404, og=200, ad=404)
+NO_ONES_CHILD = expect(g=404, og=404, ad=404)
 
 # (method, path, body kind, expected code per role); {name} is an id from World.ids
 EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
@@ -125,14 +134,14 @@ EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
         "GET",
         "/api/classes/{other_class}",
         None,
-        expect(s=404, os=404, t=404, ot=200, d=404, ad=200),
+        expect(s=404, os=404, t=404, ot=200, d=404, ad=200, g=404, og=404),
     ),
-    ("GET", "/api/classes/{missing}", None, expect(s=404, os=404, t=404, ot=404, d=404, ad=404)),
+    ("GET", "/api/classes/{missing}", None, NOBODY_404),
     (
         "GET",
         "/api/classes/{other_class}/students",
         None,
-        expect(s=404, os=404, t=404, ot=200, d=404, ad=200),
+        expect(s=404, os=404, t=404, ot=200, d=404, ad=200, g=404, og=404),
     ),
     ("GET", "/api/classes/{other_class}/heatmap", None, expect(t=404, ot=200, ad=200)),
     ("GET", "/api/classes/{missing}/heatmap", None, expect(t=404, ot=404, ad=404)),
@@ -181,6 +190,23 @@ EXTRA_CASES: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("GET", "/api/students/me/goal", None, expect(s=200, os=200, ad=200)),
     ("GET", "/api/students/{student}/goal", None, VIEWERS_OF_STUDENT),
     ("GET", "/api/students/{other_student}/goal", None, VIEWERS_OF_OTHER_STUDENT),
+    ("GET", "/api/family/children/{student}", None, CHILD_OF_GUARDIAN),
+    ("GET", "/api/family/children/{other_student}", None, CHILD_OF_OTHER_GUARDIAN),
+    ("GET", "/api/family/children/{missing}", None, NO_ONES_CHILD),
+    ("GET", "/api/family/children/{teacher}", None, NO_ONES_CHILD),
+    ("GET", "/api/family/children/{guardian}", None, NO_ONES_CHILD),
+    # roles run in ROLES order: the other teacher makes the link, the admin finds it made
+    ("POST", "/api/guardian-links", "link_other", expect(t=404, ot=201, ad=200)),
+    ("POST", "/api/guardian-links", "link_to_teacher", expect(t=404, ot=404, ad=404)),
+    ("POST", "/api/guardians", "new_guardian_other", expect(t=404, ot=201, ad=201)),
+    # the other teacher removes the link; for the admin after it, it is gone
+    (
+        "DELETE",
+        "/api/guardian-links/{other_guardian}/{other_student}",
+        None,
+        expect(t=404, ot=204, ad=404),
+    ),
+    ("DELETE", "/api/guardian-links/{guardian}/{missing}", None, expect(t=404, ot=404, ad=404)),
     ("GET", "/api/classes/{class}/groups", None, expect(t=200, ot=404, ad=200)),
     ("GET", "/api/classes/{other_class}/groups", None, expect(t=404, ot=200, ad=200)),
     ("GET", "/api/classes/{class}/standards", None, expect(t=200, ot=404, ad=200)),
@@ -204,6 +230,15 @@ def _body(kind: str | None, role: str, world: World) -> dict[str, Any]:
     if kind == "bad_login":
         # one username per role: five failures on one account would be rate-limited (429)
         return {"data": {"username": world.names.get(role, "nobody"), "password": "wrong-pw1"}}
+    if kind == "link_other":
+        return {
+            "json": {"guardian_id": world.ids["guardian"], "student_id": world.ids["other_student"]}
+        }
+    if kind == "link_to_teacher":  # a teacher's id is not a student's
+        return {"json": {"guardian_id": world.ids["guardian"], "student_id": world.ids["teacher"]}}
+    if kind == "new_guardian_other":
+        return {"json": {"username": f"family-by-{role}", "password": "long-enough-1",
+                         "student_id": world.ids["other_student"]}}  # fmt: skip
     if kind == "rename":
         return {"json": {"full_name": f"renamed by {role}"}}
     if kind == "enrol_student":
@@ -336,6 +371,17 @@ def test_lists_hold_only_the_callers_records(client: TestClient, world: World) -
         assert history["total"] == 1 and [e["item_id"] for e in history["entries"]] == ["eq1"]
     mine = get("student", "/api/students/me/mastery")
     assert mine["student_id"] == ids["student"] and mine["username"] == world.names["student"]
+    children = get("guardian", "/api/family/children")
+    assert [c["student_id"] for c in children] == [ids["student"]]
+    summary = client.get(f"/api/family/children/{ids['student']}", headers=h["guardian"])
+    assert summary.status_code == 200
+    for other in ("other_student", "other_teacher", "other_guardian", "teacher"):
+        assert world.names[other] not in summary.text, other
+    assert get("other_guardian", "/api/classes") == []
+    links = get("teacher", "/api/guardian-links")
+    assert [(x["guardian_id"], x["student_id"]) for x in links] == [
+        (ids["guardian"], ids["student"])
+    ]
     me = get("other_student", "/api/me")
     assert me["id"] == ids["other_student"] and "password_hash" not in me
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.runtime import Runtime
-from api.services import classes, content_import, users
+from api.services import classes, content_import, guardians, users
 from engine.params import ModelParams, SkillParams
 from models.classes import Classroom
 from models.users import Role, User, UserCreate
@@ -97,3 +97,9 @@ def finished_fit(client: TestClient, headers: dict[str, str], job_id: int) -> di
             return body
         time.sleep(0.05)
     raise AssertionError(f"fit job {job_id} did not finish")
+
+
+def link_guardian(session: Session, guardian: User, student: User) -> None:
+    """Let a guardian account follow a student (as a roster import or staff would)."""
+    assert guardian.id is not None and student.id is not None
+    guardians.link_guardian(session, guardian.id, student.id)
