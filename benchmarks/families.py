@@ -199,7 +199,12 @@ def run(datasets: list[str], seed: int, models: tuple[str, ...] = MODELS) -> lis
         for name in PYBKT_MODELS:
             if (name == "pyBKT KT-IDEM" and not has_items) or name not in models:
                 continue
-            rows.append(pybkt(ds, name, data, seed))
+            try:
+                rows.append(pybkt(ds, name, data, seed))
+            except (IndexError, KeyError, ValueError) as exc:  # pyBKT's own limits, reported
+                nan = float("nan")
+                why = f"pyBKT failed: {type(exc).__name__}: {exc}"
+                rows.append(Row(ds, name, nan, nan, nan, nan, nan, why))
             print(_line(rows[-1]), flush=True)
     return rows
 
@@ -233,7 +238,7 @@ def _targets(ds: str, rows: list[Row]) -> list[str]:
         if "auto" in by:
             lines.append(f"{'':<12} auto - our BKT+forgets: {by['auto'].auc - ref.auc:+.4f} auc, "
                          f"{by['auto'].log_loss - ref.log_loss:+.4f} log-loss")  # fmt: skip
-    py = [r for r in rows if r.model.startswith("pyBKT")]
+    py = [r for r in rows if r.model.startswith("pyBKT") and r.auc == r.auc]  # not NaN
     if py:
         top = max(py, key=lambda r: r.auc)
         lines.append(f"{'':<12} best - best pyBKT ({top.model}): {best.auc - top.auc:+.4f} auc")
