@@ -230,6 +230,8 @@ def table(rows: list[Row]) -> str:
 def _targets(ds: str, rows: list[Row]) -> list[str]:
     by = {r.model: r for r in rows}
     fam = [r for r in rows if not r.model.startswith("pyBKT")]
+    if not fam:  # --models with pyBKT rows only: nothing of ours to compare
+        return []
     best = max(fam, key=lambda r: r.auc)
     lines = [f"{'':<12} best family {best.model}: auc {best.auc:.4f}"]
     if "forgets" in by:
