@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 
+from engine.families.errors import FamilyError
 from engine.params import ModelParams
 from engine.report import FitReport
 from engine.responses import Responses
@@ -34,10 +35,6 @@ FAMILIES: tuple[FamilyName, ...] = ("bkt", "forgets", "item", "student", "full")
 CHOICES: tuple[str, ...] = (*FAMILIES, "auto")
 NEEDS_ITEMS: frozenset[str] = frozenset({"item", "full"})
 DEFAULT_ITEM_STRENGTH = 10.0
-
-
-class FamilyError(ValueError):
-    """An unknown family, or data the family cannot be fitted on; the message says which."""
 
 
 def check_family(name: object, where: str = "--model") -> str:

@@ -28,8 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.families import kernels
+from engine.families.errors import FamilyError
 from engine.families.population import Population
-from engine.families.spec import FamilyError
 from engine.families.student_model import StudentModel, tables
 from engine.fit import BKTFitter
 from engine.params import ModelParams, SkillParams
