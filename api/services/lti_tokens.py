@@ -41,14 +41,17 @@ class _Held:
 
 class TokenCache:
     def __init__(self) -> None:
-        self._held: dict[tuple[int, str], _Held] = {}
+        # Keyed by the registration's token endpoint and client id as well as its row id:
+        # an edited registration (or one re-created under a reused id, or another
+        # database's row 1 in the same process) must not be handed the old one's token.
+        self._held: dict[tuple[int, str, str, str], _Held] = {}
         self._lock = threading.Lock()
 
     def token(
         self, session: Session, client: httpx.Client, platform: LtiPlatform, scopes: list[str]
     ) -> str:
         assert platform.id is not None
-        key = (platform.id, " ".join(sorted(scopes)))
+        key = (platform.id, platform.auth_token_url, platform.client_id, " ".join(sorted(scopes)))
         with self._lock:
             held = self._held.get(key)
         if held is not None and held.until > time.monotonic():
