@@ -26,8 +26,8 @@ students (same per-attempt luck):
   (`benchmarks.policy_bound.StateBelief`), curriculum order to 0.85, then the least
   likely known skill (policy_bound's best rule on these populations). It knows more
   than any diagnosis from answers can find; what is left to it is finding the holes
-  and seeing when a skill is learnt: no belief-based recommender can be expected to
-  save more than it does;
+  and seeing when a skill is learnt. An empirical bound, not a proof: a recommender
+  that knows less can hardly be expected to save more;
 * told_start: told which skills the student knew on arrival (not what they learn
   later): mastery learning on the others only. What perfect diagnosis is worth: a
   belief-based recommender can hardly save more than this, since it must find out
