@@ -22,7 +22,6 @@ reported beside it (the tail follows whatever else runs on a shared machine).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
@@ -41,6 +40,7 @@ from api.runtime import Runtime
 from api.services import classes, goals
 from api.settings import load_settings
 from benchmarks.heatmap_page import PASSWORD, seed, timed
+from benchmarks.json_result import emit
 from models.goals import GoalCreate
 from models.users import User
 
@@ -147,11 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     out = run(args)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
+    emit(out, args.json)
     return 0 if out["meets_target"] else 1
 
 

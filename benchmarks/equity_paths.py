@@ -23,7 +23,6 @@ difference in time to goal.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from api.services import classes, content_import, goals, pace, practice, users
 from api.services.answers import submit_answer
 from api.settings import load_settings
 from benchmarks.heatmap_page import PASSWORD, curriculum_yaml
+from benchmarks.json_result import emit
 from content.answers import canonical_answer
 from engine.recommend.graph import Item, SkillGraph
 from engine.recommend.sim import GRAPH_POPULATIONS, Classroom, Learner, draw_student
@@ -186,11 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args(argv)
     out = run(args)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
+    emit(out, args.json)
     return 0 if out["equal"] else 1
 
 

@@ -23,7 +23,6 @@ whatever else is running, the median much less so.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
@@ -42,6 +41,7 @@ from api.runtime import Runtime
 from api.services import classes, content_import, practice, users
 from api.services.answers import submit_answer
 from api.settings import load_settings
+from benchmarks.json_result import emit
 from content.answers import canonical_answer
 from models.practice import AnswerSubmit
 from models.users import Role, UserCreate
@@ -212,11 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     out = run(args)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
+    emit(out, args.json)
     return 0 if out["meets_target"] else 1
 
 

@@ -24,7 +24,6 @@ answers, the median width of the date range, and how many never finished.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from api.services.pace import WINDOW_DAYS, pace_public, project
+from benchmarks.json_result import emit
 from engine.pace import Practice
 from engine.pace_scope import goal_scope
 from engine.recommend.graph import Item, SkillGraph
@@ -178,11 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=150)
     args = parser.parse_args(argv)
     out = run(args)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
+    emit(out, args.json)
     return 0 if out["meets_target"] else 1
 
 
