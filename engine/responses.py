@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.grouping import skill_student_order
+
 
 class DataError(ValueError):
     """Input data is malformed; the message says what and where (row, column)."""
@@ -28,12 +30,13 @@ def _codes(
         import pandas as pd  # here only: readers that build codes themselves skip pandas
 
         # Hash-factorize first, then sort only the distinct names (5x faster than
-        # np.unique over all values as strings); missing values take the slow path
-        # so that None still becomes "None".
-        raw, uniq = pd.factorize(arr.ravel(), use_na_sentinel=False)
-        if not pd.isna(uniq).any():
+        # np.unique over all values as strings). Missing values (code -1) take the slow
+        # path so that None still becomes "None"; letting pandas mark them is 2-3x
+        # faster than use_na_sentinel=False, which checks every value for NA.
+        raw, uniq = pd.factorize(arr.ravel())
+        if not (raw < 0).any():
             names, remap = np.unique(np.asarray(uniq).astype(str), return_inverse=True)
-            return remap.ravel()[raw].astype(np.int32), tuple(str(n) for n in names)
+            return remap.ravel().astype(np.int32)[raw], tuple(str(n) for n in names)
     names, codes = np.unique(arr.astype(str), return_inverse=True)
     return codes.astype(np.int32), tuple(str(n) for n in names)
 
@@ -120,7 +123,7 @@ class Responses:
         class_codes, classes = (
             (np.zeros(n, np.int32), ("",)) if student_class is None else student_class
         )
-        order = np.lexsort((np.arange(n), student, skill))
+        order = skill_student_order(skill, student)
         return cls(
             correct=correct.astype(np.int8)[order],
             skill=skill[order],
