@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs from Debian's packages: Chromium for the
-# browser tests and a PostgreSQL server for the database tests. Idempotent.
+# browser tests, a PostgreSQL server for the database tests, and HAProxy and
+# PgBouncer for the several-node deployment's fault tests. Idempotent.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 if [ ${#need[@]} -eq 0 ]; then
   echo "system deps present"
   exit 0
