@@ -118,6 +118,8 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
+        # None: psycopg never prepares (PgBouncer transaction pooling, see the setting)
+        connect_args={} if settings.db_prepared_statements else {"prepare_threshold": None},
     )
 
 

@@ -126,6 +126,14 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     db_pool_size: int = Field(default=40, ge=1)
+    db_prepared_statements: bool = Field(
+        default=True,
+        description=(
+            "Let psycopg prepare statements it runs often (PostgreSQL). Turn off behind "
+            "PgBouncer in transaction mode before 1.21 (Debian 12 ships 1.18): a statement "
+            "prepared on one server connection is missing on the next."
+        ),
+    )
     practice_threads: int | None = Field(
         default=None,
         ge=1,

@@ -1,7 +1,9 @@
 """One content import at a time per database, across threads and processes.
 
-An flock beside an SQLite file, a PostgreSQL advisory lock, a process lock for
-in-memory SQLite; a second import is refused at once (Conflict), never queued.
+An flock beside an SQLite file, a PostgreSQL transaction-level advisory lock (held by a
+transaction kept open for the import, so it works behind PgBouncer's transaction
+pooling), a process lock for in-memory SQLite; a second import is refused at once
+(Conflict), never queued.
 """
 
 from __future__ import annotations
@@ -51,16 +53,20 @@ def import_lock(engine: Engine) -> Iterator[None]:
             os.close(fd)  # releases the flock
         return
     if not is_sqlite(engine):
+        # A transaction-level lock, in a transaction of its own kept open for the whole
+        # import: behind PgBouncer in transaction mode a session-level lock would stay
+        # on whichever server connection took it (and its unlock could go to another),
+        # and a node killed mid-import would never release it. An open transaction
+        # keeps its server connection, and ends (lock released) when the client dies.
         with engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_IMPORT_LOCK})
+            got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PG_IMPORT_LOCK})
             if not got.scalar_one():
+                conn.rollback()
                 raise _busy()
-            conn.commit()
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_IMPORT_LOCK})
-                conn.commit()
+                conn.rollback()  # ends the transaction: the lock goes with it
         return
     with _guard:
         lock = _memory_locks.setdefault(engine, threading.Lock())
