@@ -40,6 +40,7 @@ WRONG = "Not quite — check your work and try again."
 NOT_SIMPLEST = "That's equal to the answer, but it isn't in simplest form yet."
 NOT_MIXED = "That's the right amount — now write it as a mixed number, like 1 3/4."
 NOT_IMPROPER = "That's the right amount — now write it as an improper fraction, like 7/4."
+NOT_QUITE = "Not quite."
 EMPTY = "Type your answer first."
 TOO_LONG = f"That answer is too long — keep it under {MAX_INPUT_LENGTH} characters."
 
@@ -64,6 +65,16 @@ NOT_A_DECIMAL_NUMBER = "That doesn't look like a number — try something like 1
 NEED_FRACTION_NOT_DECIMAL = "Write your answer as a fraction, like 3/4, not as a decimal."
 NEED_DECIMAL = "Write your answer as a decimal, like 0.75, not as a fraction."
 NO_PERCENT = "Leave off the % sign — just type the number."
+
+# Every fixed message above: the service's translation catalogues hold each of them,
+# and its pages show a result's feedback in the student's language. (The one that
+# lists a question's choice letters only reaches API clients: the page offers the
+# choices as buttons.)
+STUDENT_MESSAGES: tuple[str, ...] = (
+    CORRECT, WRONG, NOT_SIMPLEST, NOT_MIXED, NOT_IMPROPER, NOT_QUITE, EMPTY,
+    TOO_LONG, *_MISREAD.values(), NOT_A_FRACTION, NOT_A_NUMBER, NOT_A_DECIMAL_NUMBER,
+    NEED_FRACTION_NOT_DECIMAL, NEED_DECIMAL, NO_PERCENT,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -169,7 +180,7 @@ def _check_choice(key: ChoiceKey, raw: str) -> CheckResult:
         chosen = key.choices[index] if index < len(key.choices) else None
     if chosen is None:
         return _unreadable(pick)
-    return _verdict(choice_text(chosen) == choice_text(key.correct), chosen, "Not quite.")
+    return _verdict(choice_text(chosen) == choice_text(key.correct), chosen, NOT_QUITE)
 
 
 def _check_text(key: TextKey, raw: str) -> CheckResult:
@@ -177,7 +188,7 @@ def _check_text(key: TextKey, raw: str) -> CheckResult:
     if not typed:
         return _unreadable(EMPTY)
     accepted = {text_key(a) for a in key.accepted}
-    return _verdict(typed in accepted, tidy(raw).casefold(), "Not quite.")
+    return _verdict(typed in accepted, tidy(raw).casefold(), NOT_QUITE)
 
 
 def canonical_answer(key: NumericKey | FractionKey | ChoiceKey | TextKey) -> str:

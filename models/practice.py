@@ -26,12 +26,23 @@ class PracticeItem(SQLModel):
     percent: bool | None = None
 
 
+class ReasonPhrase(SQLModel):
+    """One sentence of a reason: an English template with `{name}` fields and their
+    values; the template is the msgid a translation is filed under."""
+
+    template: str
+    fields: dict[str, str] = {}
+
+
 class Suggestion(SQLModel):
     item: PracticeItem
     skill_id: str
     skill_name: str
     kind: str = Field(description="gap | return | frontier | practice | review")
     reason: str
+    reason_phrases: list[ReasonPhrase] = Field(
+        default_factory=list, description="`reason` sentence by sentence, for showing it translated"
+    )
     related_skill: str | None = None
     numbers: dict[str, float] = {}
 

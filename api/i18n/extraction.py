@@ -19,6 +19,8 @@ from babel.messages.pofile import write_po
 
 from api.i18n.catalogs import DOMAIN, TRANSLATED, po_path, read_catalog
 from api.i18n.jinja import is_translated
+from content import answers
+from engine.recommend import reasons as reason_templates
 
 API_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = API_DIR / "templates"
@@ -57,7 +59,23 @@ def extract_messages() -> dict[str, list[str]]:
     for path in python_sources():
         for msgid, where in _extract(path, "python", {}):
             found.setdefault(msgid, []).append(where)
+    for msgid, where in shown_from_other_layers():
+        found.setdefault(msgid, []).append(where)
     return found
+
+
+def shown_from_other_layers() -> Iterator[tuple[str, str]]:
+    """Sentences the engine and the answer checker write for students (they cannot
+    import `N_`): the recommender's reason templates and the checker's messages."""
+    for module, messages in ((reason_templates, reason_templates.TEMPLATES),
+                             (answers, answers.STUDENT_MESSAGES)):  # fmt: skip
+        path = Path(str(module.__file__))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        where = path.relative_to(API_DIR.parent).as_posix()
+        for msgid in messages:
+            start = msgid[:25]
+            line = next((i for i, text in enumerate(lines, 1) if start in text), 1)
+            yield msgid, f"{where}:{line}"
 
 
 def plural_pairs() -> dict[str, str]:

@@ -59,6 +59,24 @@ def _label(ctx: Context, message: str) -> str:
 
 
 @pass_context
+def _reason(ctx: Context, suggestion: Any) -> str:
+    """A suggestion's reason in the page's language: each sentence's template translated
+    and filled; a template whose translation is missing or names other fields (a
+    catalogue mistake the catalogue tests catch) is shown in English rather than failing."""
+    phrases = getattr(suggestion, "reason_phrases", None) or []
+    if not phrases:
+        return str(suggestion.reason)
+    gettext = translations(_lang(ctx)).gettext
+    out = []
+    for p in phrases:
+        try:
+            out.append(gettext(p.template).format(**p.fields))
+        except (KeyError, IndexError, ValueError):
+            out.append(p.template.format(**p.fields))
+    return " ".join(out)
+
+
+@pass_context
 def _percent(ctx: Context, value: float | None) -> str:
     return formatting.percent(value, _lang(ctx))
 
@@ -79,7 +97,7 @@ def install(env: Environment) -> None:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
-    env.filters.update(t=_label, lpercent=_percent, lnumber=_number, lday=_day)
+    env.filters.update(t=_label, reason=_reason, lpercent=_percent, lnumber=_number, lday=_day)
     env.globals.update(language_names=LANGUAGE_NAMES)
 
 

@@ -52,10 +52,14 @@ def read_answer_form(item_type: str, form: Mapping[str, str]) -> FormAnswer:
         whole, num, den = (_field(form, k) for k in ("whole", "numerator", "denominator"))
         echo = {"whole": whole, "numerator": num, "denominator": den}
         if not (whole or num or den):
-            return FormAnswer(None, "Type your answer in the boxes first.", echo)
+            return FormAnswer(None, N_("Type your answer in the boxes first."), echo)
         if bool(num) != bool(den):
-            missing = "bottom (denominator)" if num else "top (numerator)"
-            return FormAnswer(None, f"Fill in the {missing} number of the fraction too.", echo)
+            missing = (
+                N_("Fill in the bottom (denominator) number of the fraction too.")
+                if num
+                else N_("Fill in the top (numerator) number of the fraction too.")
+            )
+            return FormAnswer(None, missing, echo)
         if not num:
             return FormAnswer(whole, None, echo)
         frac = f"{num}/{den}"
@@ -63,8 +67,8 @@ def read_answer_form(item_type: str, form: Mapping[str, str]) -> FormAnswer:
     text = (form.get("answer") or "").strip()
     echo = {"answer": text[:200]}
     if not text:
-        what = "Choose one of the answers first." if item_type == "multiple_choice" else None
-        return FormAnswer(None, what or "Type your answer first.", echo)
+        what = N_("Choose one of the answers first.") if item_type == "multiple_choice" else None
+        return FormAnswer(None, what or N_("Type your answer first."), echo)
     return FormAnswer(text, None, echo)
 
 

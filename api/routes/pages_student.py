@@ -226,7 +226,7 @@ def _answer_page(
 
     if read.text is None or not key:
         used = tries_used(_recent(session, user), item_id)
-        return again(read.error or "This page has expired: reload it and try again.", used)
+        return again(read.error or N_("This page has expired: reload it and try again."), used)
     before = _mastery(session, runtime, user)
     try:
         result = answers.submit_answer(

@@ -17,7 +17,7 @@ from api.services.mastery import last_response_id, load_state_row
 from engine.recommend.evidence import Beliefs
 from engine.recommend.recommendation import Recommendation
 from engine.recommend.state import StudentState
-from models.practice import NextItems, PracticeItem, Suggestion
+from models.practice import NextItems, PracticeItem, ReasonPhrase, Suggestion
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
@@ -30,6 +30,9 @@ def suggestion(snap: Snapshot, rec: Recommendation) -> Suggestion:
         skill_name=snap.skill_names.get(rec.skill_id, rec.skill_id),
         kind=rec.kind,
         reason=rec.reason,
+        reason_phrases=[
+            ReasonPhrase(template=p.template, fields=dict(p.fields)) for p in rec.reason_phrases
+        ],
         related_skill=rec.related,
         numbers=dict(rec.numbers),
     )

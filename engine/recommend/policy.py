@@ -558,8 +558,9 @@ class Recommender:
             item_id=item,
             skill_id=s,
             kind=c.kind,
-            reason=reason,
+            reason=reasons.joined(reason),
             numbers=numbers,
             related=c.related,
             recheck=c.recheck,
+            reason_phrases=reason,
         )

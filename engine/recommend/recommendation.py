@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.recommend.reasons import Phrase
+
 Kind = Literal["gap", "return", "frontier", "practice", "review"]
 KINDS: tuple[Kind, ...] = ("gap", "return", "frontier", "practice", "review")
 
@@ -33,3 +35,4 @@ class Recommendation:
     numbers: Mapping[str, float] = field(default_factory=dict)
     related: str | None = None
     recheck: bool = False  # a gap to a prerequisite rated mastered: checked again
+    reason_phrases: tuple[Phrase, ...] = ()  # `reason` as translatable sentences

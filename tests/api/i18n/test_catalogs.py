@@ -8,10 +8,16 @@ import pytest
 from babel.messages.catalog import Catalog
 
 from api.i18n.catalogs import TRANSLATED, read_catalog, translations
-from api.i18n.extraction import extract_messages, translated_templates, untranslated
+from api.i18n.extraction import (
+    extract_messages,
+    shown_from_other_layers,
+    translated_templates,
+    untranslated,
+)
 from models.users import Language
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+FIELD = re.compile(r"\{(\w+)\}")  # str.format fields of the engine's reason templates
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +65,27 @@ def test_translations_keep_the_placeholders_of_their_source(lang: Language) -> N
                 not isinstance(m.id, tuple) and set(PLACEHOLDER.findall(text)) != wanted
             ):
                 wrong.append((m.id, text))
-            if "%" in PLACEHOLDER.sub("", text).replace("%%", ""):
+            if m.id not in LITERAL and "%" in PLACEHOLDER.sub("", text).replace("%%", ""):
                 wrong.append((m.id, text))  # a bare % breaks Jinja's newstyle gettext
     assert wrong == []
+
+
+# Shown through the `t` / `reason` filters, never %-formatted: a % is just a character.
+LITERAL = {msgid for msgid, _where in shown_from_other_layers()}
+
+
+@pytest.mark.parametrize("lang", TRANSLATED, ids=str)
+def test_reason_translations_keep_their_fields(lang: Language) -> None:
+    """A reason's {skill}-style field dropped or renamed would show the English instead."""
+    catalog = read_catalog(lang)
+    wrong = []
+    for msgid in LITERAL:
+        found = catalog.get(msgid)
+        text = found.string if found is not None else ""
+        if not isinstance(text, str) or set(FIELD.findall(text)) != set(FIELD.findall(msgid)):
+            wrong.append((msgid, text))
+    assert wrong == []
+    assert any(FIELD.search(m) for m in LITERAL)  # the reason templates are among them
 
 
 def test_the_check_reports_a_missing_empty_or_fuzzy_string() -> None:

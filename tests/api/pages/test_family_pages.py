@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
-from models.users import Role, User
+from api.i18n.catalogs import translations
+from content import answers
+from content.answers import STUDENT_MESSAGES
+from engine.recommend import reasons
+from models.users import Language, Role, User
 from tests.api.pages.conftest import World, csrf_of, sign_in
 from tests.utils import factories as f
 from tests.utils.curriculum import RIGHT
@@ -111,6 +116,52 @@ def test_student_pages_follow_the_language(
     assert percent and (percent.group(3) is not None) == (lang == "es")  # 46 % in Spanish
     skill_map = browser.get("/student/map", headers=header)
     assert skill_map.status_code == 200 and _lang(skill_map.text) == lang
+
+
+def _reason_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{\w+\}", html.escape(template, quote=True))
+    return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$")
+
+
+@pytest.mark.parametrize("lang", [Language.es, Language.pt], ids=str)
+def test_reasons_feedback_and_form_errors_are_in_the_students_language(
+    browser: TestClient, world: World, lang: Language
+) -> None:
+    header = {"Accept-Language": str(lang)}
+    sign_in(browser, "ana")
+    home = browser.get("/student", headers=header)
+    shown = re.findall(r'<p class="why">(.*?)</p>', home.text)
+    gettext = translations(lang).gettext
+    translated = [_reason_pattern(gettext(t)) for t in reasons.TEMPLATES]
+    english = [_reason_pattern(t) for t in reasons.TEMPLATES]
+    assert shown, "no choices on the home page"
+    for why in shown:
+        assert any(p.match(why) for p in translated), why
+        assert not any(p.match(why) for p in english), why
+    item = browser.get("/student/practice/eq1", headers=header)
+    gap = browser.post("/student/practice/eq1", headers=header, data={
+        "numerator": "2", "denominator": "", "idempotency_key": "half",
+        "csrf_token": csrf_of(item.text),
+    })  # fmt: skip
+    wanted = gettext("Fill in the bottom (denominator) number of the fraction too.")
+    assert gap.status_code == 422 and html.escape(wanted, quote=True) in gap.text
+    item = browser.get("/student/practice/eq2", headers=header)
+    unreadable = browser.post("/student/practice/eq2", headers=header, data={
+        "answer": "half-ish", "idempotency_key": "odd", "csrf_token": csrf_of(item.text),
+    })  # fmt: skip
+    assert unreadable.status_code == 422 and "error-text" in unreadable.text
+    errors = re.findall(
+        r'<p class="error-text" id="answer-error" role="alert">(.*?)</p>', unreadable.text
+    )
+    assert errors and errors[0] in {html.escape(gettext(m), quote=True) for m in STUDENT_MESSAGES}
+    assert errors[0] not in {html.escape(m, quote=True) for m in STUDENT_MESSAGES}
+    item = browser.get("/student/practice/eq2", headers=header)
+    wrong = browser.post("/student/practice/eq2", headers=header, data={
+        "answer": "999", "idempotency_key": "wrong", "csrf_token": csrf_of(item.text),
+    })  # fmt: skip
+    assert wrong.status_code == 200
+    assert html.escape(gettext(answers.WRONG), quote=True) in wrong.text
+    assert html.escape(answers.WRONG, quote=True) not in wrong.text
 
 
 def test_staff_pages_stay_in_english(browser: TestClient, world: World) -> None:
