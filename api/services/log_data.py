@@ -1,16 +1,26 @@
 """The response log as the engine's `Responses`, for fitting and item statistics.
 
 An answer to an item tagged with several skills counts as one response on each of
-them (the usual multi-skill expansion), in log order.
+them (the usual multi-skill expansion), in log order. `log_responses` reads the
+whole log at once; a refit instead streams it skill by skill (`log_plan`,
+`LogBlocks`, for engine.fit_stream), holding one skill's rows at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select as sa_select
+from sqlalchemy import text
 from sqlmodel import Session, col
 
+from engine.fit import BKTFitter
+from engine.fit_stream import SkillPlan, plan_from_items
 from engine.responses import Responses
 from models.responses import ResponseLog
 
@@ -42,3 +52,165 @@ def log_responses(session: Session, skills: Collection[str] | None = None) -> Re
     if not correct:
         return None
     return Responses.from_columns(correct, skill, student, item=item, row=row)
+
+
+# ---- streamed, skill by skill (the refit's read) ---------------------------------------------
+
+PAGE_ROWS = 5_000  # rows per round trip of a block's server-side cursor
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """Which log rows a streamed read covers: ids up to `upto` (the log's length when the
+    job started, so rows appended meanwhile are not half-read), optionally only those
+    before `before` (the gate's older part), and only `skills` when given. The code
+    tables always come from every row up to `upto`, as `Responses.take` keeps them."""
+
+    upto: int
+    before: int | None = None
+    skills: tuple[str, ...] | None = None
+
+
+def _expanded(dialect: str) -> str:
+    """FROM clause: one row per (logged answer, tagged skill), as `log_responses` expands."""
+    if dialect == "postgresql":
+        return "response_log r CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS j(value)"
+    return "response_log r, json_each(r.skills) j"
+
+
+def _where(window: LogWindow, counted: bool) -> tuple[str, dict[str, Any]]:
+    clauses = ["r.id <= :upto"]
+    params: dict[str, Any] = {"upto": window.upto}
+    if counted and window.before is not None:
+        clauses.append("r.id < :before")
+        params["before"] = window.before
+    return " AND ".join(clauses), params
+
+
+def _wanted(window: LogWindow, names: list[str]) -> list[str]:
+    return [n for n in names if window.skills is None or n in set(window.skills)]
+
+
+def log_plan(session: Session, fitter: BKTFitter, window: LogWindow) -> SkillPlan | None:
+    """The streamed fit's plan by two aggregate queries (no rows sent): code tables, rows
+    and students per skill, the items each skill has rows for. None when there are none."""
+    dialect = session.get_bind().dialect.name
+    frm = _expanded(dialect)
+    where, params = _where(window, counted=False)
+    pairs = session.execute(
+        text(f"SELECT DISTINCT j.value, r.item_id FROM {frm} WHERE {where}"), params
+    ).all()
+    skills = tuple(sorted(_wanted(window, sorted({str(s) for s, _ in pairs}))))
+    if not skills:
+        return None
+    wanted = set(skills)
+    items = tuple(sorted({str(i) for s, i in pairs if s in wanted}))
+    where, params = _where(window, counted=True)
+    counts = session.execute(
+        text(
+            f"SELECT j.value, r.item_id, count(*) "
+            f"FROM {frm} WHERE {where} GROUP BY j.value, r.item_id"
+        ),
+        params,
+    ).all()
+    students = session.execute(
+        text(
+            f"SELECT j.value, count(DISTINCT r.student_id) FROM {frm} "
+            f"WHERE {where} GROUP BY j.value"
+        ),
+        params,
+    ).all()
+    session.rollback()  # end the read transaction: nothing was written
+    code = {name: k for k, name in enumerate(skills)}
+    item_code = {name: i for i, name in enumerate(items)}
+    n_rows = [0] * len(skills)
+    n_students = [0] * len(skills)
+    skill_items: list[list[int]] = [[] for _ in skills]
+    for s, i, n in counts:
+        if s in code:
+            n_rows[code[s]] += int(n)
+            skill_items[code[s]].append(item_code[str(i)])
+    for s, n in students:
+        if s in code:
+            n_students[code[s]] = int(n)
+    return plan_from_items(fitter, skills, items, n_rows, n_students, skill_items)
+
+
+class LogBlocks:
+    """`SkillSource` over the database: skill k's rows of the window, one query per skill
+    ordered by (student, id) on a server-side cursor read `page` rows per round trip, only
+    the columns the fit needs. Each block ends its read transaction, so the job's progress
+    writes and other writers are never held up by the stream."""
+
+    def __init__(
+        self, session: Session, plan: SkillPlan, window: LogWindow, page: int = PAGE_ROWS
+    ) -> None:
+        if page < 1:
+            raise ValueError(f"page must be >= 1, got {page}")
+        self.session = session
+        self.plan = plan
+        self.window = window
+        self.page = page
+        self._item_code = {name: i for i, name in enumerate(plan.items)}
+
+    def pages(self, k: int) -> Iterator[tuple[NDArray[np.int64], ...]]:
+        """Skill k's rows as (id, student id, item code, correct) arrays, a page at a time."""
+        frm = _expanded(self.session.get_bind().dialect.name)
+        where, params = _where(self.window, counted=True)
+        query = text(
+            f"SELECT r.id, r.student_id, r.item_id, r.correct FROM {frm} "
+            f"WHERE {where} AND j.value = :skill ORDER BY r.student_id, r.id"
+        )
+        result = self.session.execute(
+            query.execution_options(yield_per=self.page),
+            {**params, "skill": self.plan.skills[k]},
+        )
+        try:
+            for rows in result.partitions(self.page):
+                ids, students, items, correct = zip(*rows, strict=True)
+                yield (
+                    np.asarray(ids, dtype=np.int64),
+                    np.asarray(students, dtype=np.int64),
+                    np.asarray([self._item_code[str(i)] for i in items], dtype=np.int64),
+                    np.asarray([int(bool(c)) for c in correct], dtype=np.int64),
+                )
+        finally:
+            result.close()
+            self.session.rollback()
+
+    def block(self, k: int) -> Responses:
+        parts = list(self.pages(k))
+        cols = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else []
+        ids, sid, item, correct = cols or [np.zeros(0, dtype=np.int64)] * 4
+        names, student = np.unique(sid.astype(str), return_inverse=True)
+        return Responses.from_codes(
+            correct.astype(np.int8),
+            np.full(ids.shape[0], k, dtype=np.int32),
+            self.plan.skills,
+            student.ravel().astype(np.int32),
+            tuple(str(n) for n in names),
+            ids,
+            item=(item.astype(np.int32), self.plan.items),
+        )
+
+
+def newest_cutoff(session: Session, window: LogWindow, share: float) -> int | None:
+    """The first log id of the newest `share` of the window's answers, as
+    `engine.gate.newest_mask` splits a `Responses` (distinct log ids, by id)."""
+    frm = _expanded(session.get_bind().dialect.name)
+    where, params = _where(window, counted=False)
+    skill_filter = ""
+    if window.skills is not None:
+        names = {f"s{i}": s for i, s in enumerate(window.skills)}
+        skill_filter = " AND j.value IN (" + ", ".join(f":{n}" for n in names) + ")"
+        params = {**params, **names}
+    base = f"SELECT DISTINCT r.id FROM {frm} WHERE {where}{skill_filter}"
+    n = session.execute(text(f"SELECT count(*) FROM ({base}) AS ids"), params).scalar_one()
+    if n == 0:
+        return None
+    k = max(1, math.ceil(share * n))
+    cutoff = session.execute(
+        text(f"{base} ORDER BY r.id DESC LIMIT 1 OFFSET :skip"), {**params, "skip": k - 1}
+    ).scalar_one()
+    session.rollback()
+    return int(cutoff)

@@ -1,0 +1,136 @@
+"""The refit's streamed read of the log (api.services.log_data: log_plan, LogBlocks,
+newest_cutoff): skill by skill from the database, the same fit as the whole log read at
+once, a page of rows per round trip, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from api.runtime import Runtime
+from api.services.log_data import LogBlocks, LogWindow, log_plan, log_responses, newest_cutoff
+from engine.fit import BKTFitter, service_fitter
+from engine.fit_stream import StreamingFitter
+from engine.gate import TEST_SHARE, newest_mask, older_part
+from models.responses import ResponseLog
+from models.users import Role
+from tests.utils import factories as f
+
+ITEMS = {
+    "eq1": ["equiv"],
+    "eq2": ["equiv"],
+    "eq3": ["equiv"],
+    "ad1": ["add"],
+    "ad2": ["add"],
+    "ad3": ["add", "equiv"],
+    "mu1": ["mul"],
+    "mu2": ["mul"],
+}
+FLOORS = {"eq3": 0.34, "mu2": 0.25}
+
+
+def _seed_log(session: Session, runtime: Runtime, seed: int, n_students: int = 14) -> int:
+    """Answers written straight into the log (the answer path is not under test); ids of
+    more than one digit, so string order of students differs from numeric order."""
+    f.load_curriculum(session)
+    students = [f.make_user(session, runtime, Role.student) for _ in range(n_students)]
+    rng = random.Random(seed)
+    for n in range(600):
+        student = rng.choice(students)
+        assert student.id is not None
+        item = rng.choice(sorted(ITEMS))
+        session.add(
+            ResponseLog(
+                student_id=student.id,
+                item_id=item,
+                raw_answer="x",
+                correct=rng.random() < 0.3 + 0.4 * (student.id % 2),
+                skills=ITEMS[item],
+                attempt=1,
+                idempotency_key=f"k{n}",
+            )
+        )
+    session.commit()
+    last = session.execute(select(func.max(ResponseLog.id))).scalar_one()
+    session.rollback()
+    return int(last)
+
+
+def _streamed(session: Session, fitter: BKTFitter, window: LogWindow) -> StreamingFitter:
+    plan = log_plan(session, fitter, window)
+    assert plan is not None
+    return StreamingFitter(fitter).fit(plan, LogBlocks(session, plan, window, page=50))
+
+
+@pytest.mark.parametrize("service", [False, True], ids=["flat", "service"])
+def test_streamed_refit_equals_the_whole_log_fit(
+    session: Session, runtime: Runtime, seed: int, service: bool
+) -> None:
+    last = _seed_log(session, runtime, seed)
+    data = log_responses(session)
+    assert data is not None
+    make = service_fitter if service else BKTFitter
+    whole = make(random_state=seed, guess_floors=FLOORS).fit(data)
+    stream = _streamed(session, make(random_state=seed, guess_floors=FLOORS), LogWindow(last))
+    assert stream.params_.to_json_dict() == whole.params_.to_json_dict()
+    assert stream.report_.to_json_dict() == whole.report_.to_json_dict()
+
+
+def test_streamed_older_part_and_skill_subset_equal_the_gate_split(
+    session: Session, runtime: Runtime, seed: int
+) -> None:
+    last = _seed_log(session, runtime, seed)
+    for skills in (None, ("add", "mul")):
+        data = log_responses(session, skills)
+        assert data is not None
+        newest = newest_mask(data)
+        cutoff = newest_cutoff(session, LogWindow(last, skills=skills), TEST_SHARE)
+        assert cutoff == int(data.row[newest].min())
+        older = older_part(data, newest)
+        assert older is not None
+        whole = service_fitter(random_state=seed, guess_floors=FLOORS).fit(older)
+        window = LogWindow(last, before=cutoff, skills=skills)
+        stream = _streamed(session, service_fitter(random_state=seed, guess_floors=FLOORS), window)
+        assert stream.params_.to_json_dict() == whole.params_.to_json_dict()
+
+
+def test_rows_appended_after_the_window_are_not_read(
+    session: Session, runtime: Runtime, seed: int
+) -> None:
+    last = _seed_log(session, runtime, seed)
+    plan = log_plan(session, BKTFitter(), LogWindow(last))
+    _seed_log(session, runtime, seed + 1, n_students=2)  # more answers (and students) arrive
+    assert plan is not None
+    blocks = LogBlocks(session, plan, LogWindow(last))
+    assert [len(blocks.block(k)) for k in range(len(plan.skills))] == plan.n_rows.tolist()
+    assert all(int(blocks.block(k).row.max()) <= last for k in range(len(plan.skills)))
+
+
+def test_a_skill_arrives_a_page_per_round_trip(
+    session: Session, runtime: Runtime, seed: int
+) -> None:
+    """The block is never fetched whole: pages of `page` rows, and on PostgreSQL a
+    server-side cursor is open on the connection while the pages are read."""
+    last = _seed_log(session, runtime, seed)
+    plan = log_plan(session, BKTFitter(), LogWindow(last))
+    assert plan is not None
+    k = plan.skills.index("equiv")
+    n = int(plan.n_rows[k])
+    pages = LogBlocks(session, plan, LogWindow(last), page=40).pages(k)
+    first = next(pages)
+    assert first[0].shape == (40,) and n > 40
+    if session.get_bind().dialect.name == "postgresql":
+        open_cursors = session.execute(text("SELECT count(*) FROM pg_cursors")).scalar_one()
+        assert open_cursors == 1
+    sizes = [40] + [p[0].shape[0] for p in pages]
+    assert len(sizes) == math.ceil(n / 40) and sum(sizes) == n
+
+
+def test_an_empty_window_has_no_plan(session: Session, runtime: Runtime) -> None:
+    f.load_curriculum(session)
+    assert log_plan(session, BKTFitter(), LogWindow(0)) is None
+    assert newest_cutoff(session, LogWindow(0), TEST_SHARE) is None
