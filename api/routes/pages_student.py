@@ -235,11 +235,16 @@ def _answer_page(
             _sid(user),
             AnswerSubmit(item_id=item_id, answer=read.text, idempotency_key=key),
         )
-    except (Conflict, Invalid) as exc:
+    except Conflict:  # this page's key is being (or was) used: a double submission
+        return again(ALREADY_SENT, tries_used(_recent(session, user), item_id))
+    except Invalid as exc:
         return again(str(exc.detail), tries_used(_recent(session, user), item_id))
     if not result.recorded:
         return again(result.error or result.feedback, tries_used(_recent(session, user), item_id))
     return _result_page(request, session, runtime, user, snap, item, result, before, hints, goal)
+
+
+ALREADY_SENT = N_("This answer was already sent: reload the page to see where you are.")
 
 
 def _int(text: str | None, default: int) -> int:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.i18n.catalogs import translations
+from api.routes.pages_student import ALREADY_SENT
 from content import answers
 from content.answers import STUDENT_MESSAGES
 from engine.recommend import reasons
@@ -162,6 +163,17 @@ def test_reasons_feedback_and_form_errors_are_in_the_students_language(
     assert wrong.status_code == 200
     assert html.escape(gettext(answers.WRONG), quote=True) in wrong.text
     assert html.escape(answers.WRONG, quote=True) not in wrong.text
+    again = browser.post(
+        "/student/practice/eq2",
+        headers=header,
+        data={
+            "answer": "998",
+            "idempotency_key": "wrong",
+            "csrf_token": csrf_of(item.text),
+        },
+    )  # fmt: skip  (the same page's key, another answer: a double submission)
+    assert again.status_code == 422
+    assert html.escape(gettext(ALREADY_SENT), quote=True) in again.text
 
 
 def test_staff_pages_stay_in_english(browser: TestClient, world: World) -> None:
