@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,11 +23,12 @@ from api.services.cache import Snapshot, active_param_set, build_snapshot, read_
 from api.services.errors import Conflict, NotFound
 from api.services.gate import check as gate_check
 from api.services.gate import complete, fallback_params
-from api.services.log_data import log_responses
+from api.services.log_data import LogBlocks, LogWindow, log_plan, log_responses, newest_cutoff
 from api.services.params import store_param_set
 from engine.bounds import Bounds
 from engine.fit import BKTFitter, service_fitter
-from engine.gate import newest_mask, older_part
+from engine.fit_stream import StreamingFitter
+from engine.gate import TEST_SHARE
 from engine.params import ModelParams
 from models.fit_jobs import FitJob, FitJobPublic, FitOptions, FitStatus, SkillComparison
 from models.params import ParamSet
@@ -75,11 +77,10 @@ def run_fit(session: Session, job_id: int) -> None:
         options = FitOptions.model_validate(job.options)
         _set(session, job_id, status=FitStatus.running, started_at=utcnow())
         last_id = session.exec(select(func.max(ResponseLog.id))).one()
-        data = log_responses(session, options.skills)
+        skills = tuple(options.skills) if options.skills is not None else None
+        window = LogWindow(int(last_id or 0), skills=skills)
+        snap = build_snapshot(session, read_revision(session))
         session.rollback()  # end the read transaction before the long computation
-        if data is None:
-            raise ValueError("no logged responses for the requested skills")
-        _set(session, job_id, n_responses=len(data), last_response_id=last_id)
         last_write = [0.0]
 
         def progress(done: int, total: int) -> None:
@@ -88,25 +89,36 @@ def run_fit(session: Session, job_id: int) -> None:
                 last_write[0] = now
                 _set(session, job_id, done=done, total=total)
 
-        snap = build_snapshot(session, read_revision(session))
-        session.rollback()
         keep = fallback_params(snap)
         counter = _TwoFits(progress)
         settings = _fitter_settings(options, snap)
         centres = snap.cold_start.skills
-        fitter = service_fitter(**settings, progress=counter.first).fit(
-            data, keep=keep, centres=centres
+        # Streamed skill by skill (engine.fit_stream): one skill's rows in memory at a time.
+        fitter = service_fitter(**settings, progress=counter.first)
+        plan = log_plan(session, fitter, window)
+        if plan is None:
+            raise ValueError("no logged responses for the requested skills")
+        n_responses = int(plan.n_rows.sum())
+        _set(session, job_id, n_responses=n_responses, last_response_id=last_id)
+        fitted = StreamingFitter(fitter).fit(
+            plan, LogBlocks(session, plan, window), keep=keep, centres=centres
         )
-        candidate = complete(fitter.params_, keep, snap)
+        candidate = complete(fitted.params_, keep, snap)
         # The gate scores the same settings refitted without the newest answers.
-        newest = newest_mask(data)
-        older = older_part(data, newest)
+        older = replace(window, before=newest_cutoff(session, window, TEST_SHARE))
+        refitter = service_fitter(**settings, progress=counter.second)
+        older_plan = log_plan(session, refitter, older)
         scored = None
-        if older is not None:
-            refit = service_fitter(**settings, progress=counter.second).fit(
-                older, keep=keep, centres=centres
+        if older_plan is not None and older_plan.n_rows.sum() > 0:
+            refit = StreamingFitter(refitter).fit(
+                older_plan, LogBlocks(session, older_plan, older), keep=keep, centres=centres
             )
             scored = complete(refit.params_, keep, snap)
+        # Scoring the newest answers traces every student's history: the whole log, read
+        # only now, after both fits (see docs/ARCHITECTURE.md, the life of a refit).
+        data = log_responses(session, options.skills)
+        if data is None:
+            raise ValueError("no logged responses for the requested skills")
         verdict = gate_check(session, snap, candidate, scored_candidate=scored, data=data)
         session.rollback()
         with write_transaction(session):
@@ -119,9 +131,9 @@ def run_fit(session: Session, job_id: int) -> None:
                 metadata={
                     **candidate.metadata,
                     "fit_job": job_id,
-                    "responses": len(data),
+                    "responses": n_responses,
                     "covered_by_fit": sorted(
-                        r.skill for r in fitter.report_ if r.source == "fitted"
+                        r.skill for r in fitted.report_ if r.source == "fitted"
                     ),
                 },
             )
@@ -129,7 +141,7 @@ def run_fit(session: Session, job_id: int) -> None:
             job = session.get(FitJob, job_id)
             assert job is not None
             job.param_set_id = stored.id
-            job.report = _report_json(fitter, snap)
+            job.report = _report_json(fitted, snap)
             job.gate = {
                 **verdict.to_json_dict(),
                 "baseline_param_set_id": snap.param_set_id,
@@ -176,7 +188,7 @@ def _fitter_settings(options: FitOptions, snap: Snapshot) -> dict[str, Any]:
     }
 
 
-def _report_json(fitter: BKTFitter, snap: Snapshot) -> dict[str, Any]:
+def _report_json(fitter: BKTFitter | StreamingFitter, snap: Snapshot) -> dict[str, Any]:
     """The fit report, plus the skills with items that no answer has reached yet."""
     report = fitter.report_.to_json_dict()
     seen = {r.skill for r in fitter.report_}

@@ -5,10 +5,9 @@ once, a page of rows per round trip, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from api.runtime import Runtime
@@ -16,48 +15,8 @@ from api.services.log_data import LogBlocks, LogWindow, log_plan, log_responses,
 from engine.fit import BKTFitter, service_fitter
 from engine.fit_stream import StreamingFitter
 from engine.gate import TEST_SHARE, newest_mask, older_part
-from models.responses import ResponseLog
-from models.users import Role
 from tests.utils import factories as f
-
-ITEMS = {
-    "eq1": ["equiv"],
-    "eq2": ["equiv"],
-    "eq3": ["equiv"],
-    "ad1": ["add"],
-    "ad2": ["add"],
-    "ad3": ["add", "equiv"],
-    "mu1": ["mul"],
-    "mu2": ["mul"],
-}
-FLOORS = {"eq3": 0.34, "mu2": 0.25}
-
-
-def _seed_log(session: Session, runtime: Runtime, seed: int, n_students: int = 14) -> int:
-    """Answers written straight into the log (the answer path is not under test); ids of
-    more than one digit, so string order of students differs from numeric order."""
-    f.load_curriculum(session)
-    students = [f.make_user(session, runtime, Role.student) for _ in range(n_students)]
-    rng = random.Random(seed)
-    for n in range(600):
-        student = rng.choice(students)
-        assert student.id is not None
-        item = rng.choice(sorted(ITEMS))
-        session.add(
-            ResponseLog(
-                student_id=student.id,
-                item_id=item,
-                raw_answer="x",
-                correct=rng.random() < 0.3 + 0.4 * (student.id % 2),
-                skills=ITEMS[item],
-                attempt=1,
-                idempotency_key=f"k{n}",
-            )
-        )
-    session.commit()
-    last = session.execute(select(func.max(ResponseLog.id))).scalar_one()
-    session.rollback()
-    return int(last)
+from tests.utils.log_seed import FLOORS, seed_log
 
 
 def _streamed(session: Session, fitter: BKTFitter, window: LogWindow) -> StreamingFitter:
@@ -70,7 +29,7 @@ def _streamed(session: Session, fitter: BKTFitter, window: LogWindow) -> Streami
 def test_streamed_refit_equals_the_whole_log_fit(
     session: Session, runtime: Runtime, seed: int, service: bool
 ) -> None:
-    last = _seed_log(session, runtime, seed)
+    last = seed_log(session, runtime, seed)
     data = log_responses(session)
     assert data is not None
     make = service_fitter if service else BKTFitter
@@ -83,7 +42,7 @@ def test_streamed_refit_equals_the_whole_log_fit(
 def test_streamed_older_part_and_skill_subset_equal_the_gate_split(
     session: Session, runtime: Runtime, seed: int
 ) -> None:
-    last = _seed_log(session, runtime, seed)
+    last = seed_log(session, runtime, seed)
     for skills in (None, ("add", "mul")):
         data = log_responses(session, skills)
         assert data is not None
@@ -101,9 +60,9 @@ def test_streamed_older_part_and_skill_subset_equal_the_gate_split(
 def test_rows_appended_after_the_window_are_not_read(
     session: Session, runtime: Runtime, seed: int
 ) -> None:
-    last = _seed_log(session, runtime, seed)
+    last = seed_log(session, runtime, seed)
     plan = log_plan(session, BKTFitter(), LogWindow(last))
-    _seed_log(session, runtime, seed + 1, n_students=2)  # more answers (and students) arrive
+    seed_log(session, runtime, seed + 1, n_students=2)  # more answers (and students) arrive
     assert plan is not None
     blocks = LogBlocks(session, plan, LogWindow(last))
     assert [len(blocks.block(k)) for k in range(len(plan.skills))] == plan.n_rows.tolist()
@@ -115,7 +74,7 @@ def test_a_skill_arrives_a_page_per_round_trip(
 ) -> None:
     """The block is never fetched whole: pages of `page` rows, and on PostgreSQL a
     server-side cursor is open on the connection while the pages are read."""
-    last = _seed_log(session, runtime, seed)
+    last = seed_log(session, runtime, seed)
     plan = log_plan(session, BKTFitter(), LogWindow(last))
     assert plan is not None
     k = plan.skills.index("equiv")
