@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AliasChoices,
@@ -119,6 +120,11 @@ class Settings(BaseSettings):
         default=365 * 24 * 3600,
         ge=0,
         description="Strict-Transport-Security max-age on HTTPS responses (0: no header).",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="The school's IANA time zone (e.g. America/New_York): which calendar day "
+        "'today' is for goals, pace and the family summary, and the zone times are shown in.",
     )
     mastery_threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
     stuck_attempts: int = Field(default=10, ge=1)
@@ -235,6 +241,22 @@ class Settings(BaseSettings):
                 "'none', 'self' or https://lms.example.edu"
             )
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"PATHWAYS_TIMEZONE: unknown time zone {value!r}; use an IANA name such as "
+                "America/New_York, America/Sao_Paulo or UTC"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("xapi_endpoint", "xapi_home_page")
     @classmethod

@@ -3,12 +3,10 @@ students (and their teachers) see the current goal, progress and projected date.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, DbId, RuntimeDep, SessionDep, StudentUser, TeacherUser
-from api.services import goals, pace
+from api.services import goals, pace, school_time
 from models.goals import GoalCreate, GoalPace, GoalPublic, StudentGoal
 
 router = APIRouter(prefix="/api", tags=["goals"])
@@ -28,7 +26,7 @@ def create_goal(
 ) -> GoalPublic:
     """Set a goal (a unit or skills) with a target date for the class or listed students."""
     catalog = runtime.cache.recent(session)
-    today = datetime.now(UTC).date()
+    today = school_time.today(runtime.settings.zone)
     return goals.create_goal(session, catalog, user, class_id, data, today)
 
 

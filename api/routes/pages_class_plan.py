@@ -8,7 +8,7 @@ it (`pace`, `groups`, `equity`, `standards`); setting a goal goes through
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +23,7 @@ from api.pages.session import CsrfChecked, TeacherPage
 from api.pages.skill_map import units_for
 from api.pages.templating import render
 from api.runtime import Runtime
-from api.services import equity, goals, groups, standards
+from api.services import equity, goals, groups, school_time, standards
 from api.services.class_overview import class_overview
 from api.services.errors import Invalid
 from models.goals import GoalCreate
@@ -34,8 +34,8 @@ router = APIRouter(prefix="/teacher", route_class=PageRoute, include_in_schema=F
 DEFAULT_WEEKS = 2
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def _today(runtime: Runtime) -> date:
+    return school_time.today(runtime.settings.zone)
 
 
 def plan_context(
@@ -47,7 +47,7 @@ def plan_context(
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     overview = class_overview(session, runtime, user, class_id)
-    today = overview.now.date()
+    today = overview.today
     flags = {"behind": 0, "at risk": 1, "on track": 2}
     paced = sorted(
         (s for s in overview.students if s.pace is not None),
@@ -155,7 +155,7 @@ async def set_goal(
             return errors
         try:
             catalog = runtime.cache.recent(session)
-            made = goals.create_goal(session, catalog, user, class_id, data, _today())
+            made = goals.create_goal(session, catalog, user, class_id, data, _today(runtime))
         except Invalid as exc:
             field, _, message = str(exc.detail).partition(": ")
             return {field if field in entered else "title": message or str(exc.detail)}

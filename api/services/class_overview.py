@@ -9,7 +9,7 @@ each student's beliefs once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func
@@ -19,6 +19,7 @@ from api.services import goals, pace
 from api.services.access import visible_class
 from api.services.cache import Snapshot
 from api.services.classes import class_students
+from api.services.school_time import school_day
 from engine.recommend.evidence import Beliefs
 from engine.recommend.state import StudentState
 from models.classes import Classroom, EnrolmentPublic
@@ -53,6 +54,7 @@ class ClassOverview:
     snap: Snapshot
     students: list[StudentOverview]
     now: datetime
+    today: date  # the school's calendar day at `now`
 
 
 def class_overview(
@@ -60,7 +62,7 @@ def class_overview(
 ) -> ClassOverview:
     """Each enrolled student's state, beliefs, mastered skills, current goal and pace."""
     moment = now or datetime.now(UTC)
-    today = moment.date()
+    today = school_day(moment, runtime.settings.zone)
     classroom = visible_class(session, viewer, class_id)
     snap = runtime.cache.recent(session)
     enrolled = class_students(session, viewer, class_id)
@@ -103,4 +105,4 @@ def class_overview(
                 first_answer=first,
             )
         )
-    return ClassOverview(classroom, snap, out, moment)
+    return ClassOverview(classroom, snap, out, moment, today)

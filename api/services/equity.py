@@ -44,7 +44,7 @@ def _group(
             median_days_to_goal=None,
             on_track_share=None,
         )
-    today = overview.now.date()
+    today = overview.today
     per_week = []  # a student who never answered has made no progress (0), not none
     for m in members:
         since = overview.now - m.first_answer if m.first_answer is not None else None

@@ -9,7 +9,7 @@ date when the goal service has one, and the last week's practice.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.services import guardians, pace
 from api.services.mastery import load_state
+from api.services.school_time import local, school_day
 from api.services.standards_mastery import standard_codes, standards_progress
 from api.services.students import skill_rows
 from models.family import ChildGoal, ChildPublic, ChildSummary, RecentPractice
@@ -47,9 +48,11 @@ def recent_practice(
     student_id: int,
     skill_names: dict[str, str],
     now: datetime,
+    zone: tzinfo = UTC,
     days: int = RECENT_DAYS,
 ) -> RecentPractice:
-    """Counts over the last `days` days of the child's answers (the log is the truth)."""
+    """Counts over the last `days` days of the child's answers (the log is the truth);
+    days practised are the school's calendar days (`zone`), as is the last practice time."""
     since = now - timedelta(days=days)
     rows = session.exec(
         select(ResponseLog.correct, ResponseLog.skills, ResponseLog.created_at).where(
@@ -66,8 +69,8 @@ def recent_practice(
         days=days,
         answers=len(rows),
         correct=sum(1 for correct, _s, _at in rows if correct),
-        days_practised=len({at.date() for _c, _s, at in rows}),
-        last_practised_at=last,
+        days_practised=len({school_day(at, zone) for _c, _s, at in rows}),
+        last_practised_at=None if last is None else local(last, zone),
         skills=[skill_names.get(s, s) for s, _n in per_skill.most_common()],
     )
 
@@ -105,6 +108,8 @@ def child_summary(
         student_id=student_id,
         name=_name(child),
         standards=standards_progress(skills, standard_codes(session)),
-        recent=recent_practice(session, student_id, dict(snap.skill_names), now),
+        recent=recent_practice(
+            session, student_id, dict(snap.skill_names), now, runtime.settings.zone
+        ),
         goal=current_goal(session, runtime, student_id, now),
     )

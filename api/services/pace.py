@@ -36,6 +36,7 @@ from api.services import goals
 from api.services.access import visible_student
 from api.services.cache import Snapshot
 from api.services.mastery import load_state
+from api.services.school_time import school_day
 from engine.pace import (
     Flag,
     PaceProjector,
@@ -289,7 +290,7 @@ def goal_progress(
     """The student's current goal, progress and pace; None without a goal. No access
     check: the caller has checked that the viewer may see this student."""
     moment = _now(now)
-    today = moment.date()
+    today = school_day(moment, runtime.settings.zone)
     goal = goals.current_goal(session, student_id, today)
     if goal is None:
         return None
@@ -321,7 +322,7 @@ def goal_pace(
 ) -> GoalPace:
     """Every student the goal applies to, with progress and pace, behind first."""
     moment = _now(now)
-    today = moment.date()
+    today = school_day(moment, runtime.settings.zone)
     goal = goals.visible_goal(session, viewer, goal_id)
     people = goals.goal_students(session, viewer, goal)
     snap = runtime.cache.recent(session)
