@@ -117,6 +117,9 @@ class SyntheticLog:
         student = np.repeat(np.arange(lengths.shape[0], dtype=np.int32), lengths)
         return correct, student
 
+    def n_students(self, k: int) -> int:
+        return int(self._lengths(k).shape[0])
+
     def students(self) -> tuple[str, ...]:
         most = 2 * self.per_skill // 5 + 10
         return tuple(f"{i:07d}" for i in range(most))
@@ -161,7 +164,7 @@ class _Blocks:
 
     def plan(self) -> SkillPlan:
         n = self.log.n_skills
-        students = np.array([self.log._lengths(k).shape[0] for k in range(n)], dtype=np.int64)
+        students = np.array([self.log.n_students(k) for k in range(n)], dtype=np.int64)
         ones = np.ones(n, dtype=np.int64)
         return SkillPlan(
             self.skills,
@@ -175,7 +178,8 @@ class _Blocks:
         )
 
 
-def _warm() -> None:
+def warm_up() -> None:
+    """Compile the kernels on tiny data (not timed)."""
     tiny = SyntheticLog(3, 200, 99)
     blocks = _Blocks(tiny)
     BKTFitter(random_state=0, n_jobs=1).fit(blocks.block(0))
@@ -204,7 +208,7 @@ def _params(fitter: BKTFitter | StreamingFitter) -> dict[str, Any]:
 def run_whole(log: SyntheticLog) -> dict[str, Any]:
     import tracemalloc
 
-    _warm()
+    warm_up()
     tracemalloc.start()
     t0 = time.perf_counter()
     n = log.n_skills * log.per_skill
@@ -234,7 +238,7 @@ def run_whole(log: SyntheticLog) -> dict[str, Any]:
 
 
 def run_stream(log: SyntheticLog) -> dict[str, Any]:
-    _warm()
+    warm_up()
     source = _Blocks(log)
     plan = source.plan()
     fitter = BKTFitter(random_state=log.seed, n_jobs=2, progress=_printer("stream"))
@@ -254,7 +258,7 @@ def run_dask(log: SyntheticLog) -> dict[str, Any]:
 
     from engine.fit_dask import DaskFitter
 
-    _warm()
+    warm_up()
     with (
         LocalCluster(
             n_workers=2,
@@ -265,7 +269,7 @@ def run_dask(log: SyntheticLog) -> dict[str, Any]:
         ) as cluster,
         Client(cluster) as client,
     ):
-        client.run(_warm)
+        client.run(warm_up)
         source = _Blocks(log)
         plan = source.plan()
         fitter = BKTFitter(random_state=log.seed, n_jobs=1, progress=_printer("dask"))
