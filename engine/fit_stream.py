@@ -249,16 +249,15 @@ class SkillOutcome:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def _clipped(
-    fitter: BKTFitter, draw: _Draw, layout: _Layout, k: int, lo: Any, hi: Any, cb: Any
-) -> _Start:
+def _clipped(draw: _Draw, tie_slip: bool, lo: Any, hi: Any, cb: Any) -> _Start:
+    """A draw clipped into the skill's bounds, as BKTFitter._starts clips it."""
     s = draw.slip
     return _Start(
         prior=np.clip(draw.prior, lo[0], hi[0]),
         learn=np.clip(draw.learn, lo[1], hi[1]),
         forget=np.clip(draw.forget, lo[2], hi[2]),
         guess=np.clip(draw.guess, cb.g_lo, cb.g_hi),
-        slip=np.clip(np.full_like(s, s[0]) if layout.tie_slip else s, cb.s_lo, cb.s_hi),
+        slip=np.clip(np.full_like(s, s[0]) if tie_slip else s, cb.s_lo, cb.s_hi),
     )
 
 
@@ -277,7 +276,7 @@ def fit_skill(job: SkillJob) -> SkillOutcome:
             starts = [{k: job.warm.copy()}]
         else:
             lo, hi = bounds.arrays()
-            starts = [{k: _clipped(helper, d, layout, k, lo, hi, cb)} for d in job.draws]
+            starts = [{k: _clipped(d, layout.tie_slip, lo, hi, cb)} for d in job.draws]
             if job.initial is not None:
                 starts[0][k] = helper._from_params(job.initial, job.block, layout, k, bounds, cb)
         best = helper._em(layout, [k], starts, job.priors, bounds, {k: cb}, [0, 0])

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.bounds import Bounds
 from engine.fit import BKTFitter, service_fitter
@@ -169,3 +171,31 @@ def test_a_block_that_disagrees_with_the_plan_is_refused_naming_the_skill(seed: 
     grown = ResponsesSource(_data(seed + 1, n_students=41))
     with pytest.raises(DataError, match=r"skill 'a': planned 480 rows .* has 492"):
         StreamingFitter(fitter).fit(plan, grown)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    config=st.sampled_from(sorted(CONFIGS)),
+    data_seed=st.integers(0, 2**16),
+    fit_seed=st.integers(0, 2**16),
+    n_students=st.integers(1, 25),
+    dropped=st.sets(st.sampled_from(sorted(SKILLS)), max_size=3),
+    in_flight=st.integers(1, 3),
+)
+def test_streamed_equals_whole_for_any_log_and_settings(
+    config: str,
+    data_seed: int,
+    fit_seed: int,
+    n_students: int,
+    dropped: set[str],
+    in_flight: int,
+) -> None:
+    """Invariant: whatever the data (skills missing from it, one student) and settings,
+    the streamed fit is the whole-log fit."""
+    data = _data(data_seed, n_students=n_students)
+    data = data.take(~np.isin(data.skill, [data.skills.index(d) for d in dropped]))
+    opts = {**CONFIGS[config], "random_state": fit_seed}
+    whole = BKTFitter(**opts).fit(data)
+    source = ResponsesSource(data)
+    fitter = BKTFitter(**opts)
+    _same(StreamingFitter(fitter, max_in_flight=in_flight).fit(source.plan(fitter), source), whole)
