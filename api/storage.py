@@ -1,7 +1,8 @@
 """Storage failures: a full disk, a read-only data directory, a database that is gone.
 
 A write that fails because of the storage is not a bug in the request, so it should
-not be a bare 500: `classify` recognises these failures (SQLite's and PostgreSQL's
+not be a bare 500 (nor one whose connection broke, when PostgreSQL or PgBouncer
+restarts under it): `classify` recognises these failures (SQLite's and PostgreSQL's
 error codes, the OS errors beneath them) and the app answers 503 with what happened
 and that nothing was saved. Every error on an engine goes through `StorageMonitor`
 (SQLAlchemy's `handle_error` event), which remembers the last storage problem until
@@ -31,6 +32,7 @@ from api.settings import Settings, SettingsError
 FULL = "full"
 READ_ONLY = "read_only"
 UNAVAILABLE = "unavailable"
+LOST = "lost"
 BUSY = "busy"
 
 MESSAGES = {
@@ -40,9 +42,15 @@ MESSAGES = {
     "Please try again later; an administrator needs to make the data directory writable.",
     UNAVAILABLE: "The server cannot reach its database right now, so nothing was saved. "
     "Please try again later.",
+    LOST: "The connection to the database was lost during this request, so it may not "
+    "have been saved. Please send the same request again: an answer sent again with its "
+    "key is stored once.",
     BUSY: "The database is busy. Please send the same request again in a moment.",
 }
-RETRY_AFTER_S = {FULL: 30, READ_ONLY: 30, UNAVAILABLE: 5, BUSY: 1}
+RETRY_AFTER_S = {FULL: 30, READ_ONLY: 30, UNAVAILABLE: 5, LOST: 1, BUSY: 1}
+# Problems a successful read proves over (the database is reachable again); a full or
+# read-only store is only over once a write commits.
+CONNECTION_PROBLEMS = frozenset({UNAVAILABLE, LOST})
 LOW_SPACE_BYTES = 1024 * 1024  # below this much free space a SQLite file cannot grow
 
 _SQLITE_TEXT = (
@@ -53,7 +61,14 @@ _SQLITE_TEXT = (
     ("disk i/o error", UNAVAILABLE),
     ("database is locked", BUSY),
 )
-_PG_STATES = {"53100": FULL, "25006": READ_ONLY, "57P03": UNAVAILABLE, "53300": BUSY}
+_PG_STATES = {
+    "53100": FULL,
+    "25006": READ_ONLY,
+    "57P01": LOST,  # admin shutdown: the server (or PgBouncer) stopped under the request
+    "57P02": LOST,  # crash shutdown
+    "57P03": UNAVAILABLE,
+    "53300": BUSY,
+}
 _OS_ERRORS = {errno.ENOSPC: FULL, errno.EDQUOT: FULL, errno.EROFS: READ_ONLY}
 
 
@@ -90,11 +105,15 @@ def classify(exc: BaseException) -> StorageProblem | None:
 def _kind(e: BaseException) -> str | None:
     if isinstance(e, OSError) and e.errno in _OS_ERRORS:
         return _OS_ERRORS[e.errno]
+    if getattr(e, "connection_invalidated", False):  # SQLAlchemy: the connection broke
+        return LOST
     state = getattr(e, "sqlstate", None)
     if isinstance(state, str):
         if state in _PG_STATES:
             return _PG_STATES[state]
         return UNAVAILABLE if state.startswith("08") else None
+    if type(e).__module__ == "psycopg" and type(e).__name__ == "OperationalError":
+        return UNAVAILABLE  # no server reply at all: connecting failed (PgBouncer down)
     if type(e).__module__ == "sqlite3":
         text = str(e).lower()
         for fragment, kind in _SQLITE_TEXT:
@@ -121,6 +140,14 @@ class StorageMonitor:
 
     def wrote(self) -> None:
         if self.problem is not None:
+            with self._lock:
+                self.problem = None
+
+    def reachable(self) -> None:
+        """A read just worked: a lost or unreachable database is back. Without this a
+        node behind a load balancer would stay unhealthy after a database restart,
+        since the balancer sends it no requests that could write."""
+        if self.problem is not None and self.problem.kind in CONNECTION_PROBLEMS:
             with self._lock:
                 self.problem = None
 

@@ -20,6 +20,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "models": ("engine", "content"),
     "api": ("engine", "content", "models"),
     "cli": ("engine", "content", "models", "api"),
+    "deploy": ("engine", "content", "models", "api", "cli"),  # tooling (benchmarks use it)
 }
 BANNED = ("benchmarks", "tests")
 # Alembic runs these scripts by file path (`alembic -c models/alembic.ini`); nothing

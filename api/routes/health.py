@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from api.deps import RuntimeDep, SessionDep
 from api.services.cache import read_revision
-from api.storage import storage_status
+from api.storage import monitor, storage_status
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -19,6 +19,7 @@ def health(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
     says why: a full disk, a read-only data directory); reads may still work."""
     session.execute(text("SELECT 1"))
     content, params = read_revision(session)
+    monitor(runtime.engine).reachable()  # it answered: connection problems are over
     store = storage_status(runtime.engine, runtime.settings)
     body: dict[str, object] = {
         "status": "ok" if store["ok"] else "degraded",
