@@ -25,6 +25,7 @@ from api.routes import (
     pages_families,
     pages_family,
     pages_lti,
+    pages_roster_sync,
     pages_student,
     pages_teacher,
 )
@@ -71,6 +72,7 @@ def install_pages(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(pages_class_plan.router)  # class plan, standards report
     app.include_router(pages_admin.router)  # the admin console
+    app.include_router(pages_roster_sync.router)  # class list from the LMS
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)

@@ -31,7 +31,8 @@ from api.pages.heatmap import (
 from api.pages.session import CsrfChecked, TeacherPage
 from api.pages.skill_map import units_for
 from api.pages.templating import render
-from api.services import auth, classes, heatmap, students
+from api.routes.pages_roster_sync import roster_flash
+from api.services import auth, classes, heatmap, lti_roster, students
 from api.services.cache import Snapshot
 from api.services.errors import Invalid, NotFound
 from models.heatmap import Heatmap
@@ -123,6 +124,10 @@ def class_page(
     user: TeacherPage,
     sort: Annotated[SortKey, Query()] = "name",
     group: Annotated[str | None, Query(max_length=100)] = None,
+    roster: Annotated[str | None, Query(max_length=20)] = None,
+    added: Annotated[int, Query(ge=0)] = 0,
+    removed: Annotated[int, Query(ge=0)] = 0,
+    teachers: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     wanted = _subgroup_key(group or None)
     api_group = f"{wanted[0]}:{wanted[1]}" if wanted else None
@@ -142,6 +147,8 @@ def class_page(
             "group_options": [(g.replace("=", ":", 1), g) for g in view.subgroups],
             "skill_names": names,
             "csv_url": f"/teacher/classes/{class_id}/heatmap.csv",
+            "roster_sync": lti_roster.offers_sync(session, class_id),
+            "flashes": roster_flash(roster, added, removed, teachers),
             "group_csv_url": (
                 f"/teacher/classes/{class_id}/heatmap.csv?group={quote(api_group, safe='')}"
                 if api_group

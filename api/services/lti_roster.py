@@ -98,6 +98,14 @@ def _member_user(session: Session, platform: LtiPlatform, member: Member, role: 
     return user
 
 
+def offers_sync(session: Session, class_id: int) -> bool:
+    """Whether the class came from a launch whose LMS offers its membership list."""
+    url = session.exec(
+        select(LtiContext.memberships_url).where(LtiContext.class_id == class_id)
+    ).first()
+    return bool(url)
+
+
 def sync_roster(session: Session, class_id: int, client: httpx.Client) -> LtiRosterSync:
     """Bring the class's enrolments and teachers in line with the platform's list."""
     ctx = session.exec(select(LtiContext).where(LtiContext.class_id == class_id)).first()

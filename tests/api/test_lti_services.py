@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -142,3 +143,37 @@ def test_roster_sync_enrols_the_platforms_members_and_removes_those_gone(
     assert "Also New" not in names() and "Never Launched" in names()
     other = httpx.post(f"{world.tool}/api/lti/classes/987654/roster-sync", headers=headers)
     assert other.status_code == 404
+
+
+def test_the_class_page_updates_the_class_list_from_the_lms(world: LtiWorld) -> None:
+    teacher = launch(world, CONTEXT, "tea-1", "graded")
+    cookie = teacher.session_cookie
+    assert cookie is not None
+    with world.session() as s:
+        ctx = s.get(LtiContext, (world.platform_id, CONTEXT))
+        assert ctx is not None
+        class_id = ctx.class_id
+    world.platform.add_member(CONTEXT, "Fractions 6A", "page-1", "Paz Page", "Learner")
+    with httpx.Client(base_url=world.tool, cookies={"pathways_session": cookie}) as web:
+        page = web.get(f"/teacher/classes/{class_id}")
+        assert page.status_code == 200 and "Update class list from the LMS" in page.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        done = web.post(
+            f"/teacher/classes/{class_id}/roster-sync",
+            data={"csrf_token": token.group(1)},
+            follow_redirects=True,
+            timeout=30,
+        )
+        assert done.status_code == 200 and "Class list updated from the LMS" in done.text
+        assert "Paz Page" in done.text  # on the heatmap now
+        world.platform.fail_memberships = 1
+        failed = web.post(
+            f"/teacher/classes/{class_id}/roster-sync",
+            data={"csrf_token": token.group(1)},
+            follow_redirects=True,
+            timeout=30,
+        )
+        assert failed.status_code == 200 and "nothing was changed" in failed.text
+        forged = web.post(f"/teacher/classes/{class_id}/roster-sync", data={})
+        assert forged.status_code == 403

@@ -9,7 +9,8 @@ deep-linking responses. `course_page` is an LMS course page that opens a launch 
 an iframe.
 
 Tests may spoil the next id_token (`spoil`: "signature", "expired", "audience") to
-check the tool refuses it, and make the score endpoint fail (`fail_scores`).
+check the tool refuses it, and make the score endpoint (`fail_scores`) or the membership
+service (`fail_memberships`) fail.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class LtiPlatform:
     spoil: str | None = None
     fail_scores: int = 0  # answer the next N score posts with 503
     score_failures: int = 0
+    fail_memberships: int = 0  # answer the next N membership requests with 503
     last_launch_form: dict[str, str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -351,6 +353,9 @@ def platform_app(p: LtiPlatform) -> FastAPI:
     def memberships(context: str, request: Request) -> JSONResponse:
         if NRPS_SCOPE not in p.scopes_of(request):
             return JSONResponse({"error": "no membership scope"}, status_code=403)
+        if p.fail_memberships > 0:
+            p.fail_memberships -= 1
+            return JSONResponse({"error": "busy"}, status_code=503)
         members = [
             {
                 "status": "Active",
