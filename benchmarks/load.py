@@ -2,7 +2,7 @@
 
     python -m benchmarks.load --json OUT.json [--students 100] [--seconds 20]
                               [--db sqlite|postgres|both] [--workers 2] [--clients 2]
-                              [--xapi off|on|both] [--lrs-outage]
+                              [--xapi off|on|both] [--lrs-outage] [--nodes 1,2,3]
 
 Set-up (per database). A fresh data directory; the service's production settings
 (the defaults: argon2 at full cost, SQLite synchronous=FULL, pool of 20; PostgreSQL
@@ -597,6 +597,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="with --xapi on/both: stop the LRS for the middle third of the first phase",
     )
+    p.add_argument(
+        "--nodes",
+        type=_node_counts,
+        help="e.g. 1,2,3: PostgreSQL through PgBouncer and HAProxy with that many nodes "
+        "(--workers each), vs the bare peer behind the same (benchmarks.load_nodes)",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = p.parse_args(argv)
     if args.lrs_outage and args.xapi == "off":
@@ -606,8 +612,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _node_counts(text: str) -> list[int]:
+    from benchmarks.load_nodes import parse_nodes
+
+    return parse_nodes(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.nodes:
+        from benchmarks.load_nodes import main_nodes
+
+        return main_nodes(args)
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     report: dict[str, Any] = {
         "benchmark": "load",

@@ -53,6 +53,8 @@ class ClusterConfig:
     pool_size: int = 20  # PgBouncer server connections
     node_pool_size: int = 10  # each node process's SQLAlchemy pool (to PgBouncer)
     demo: bool = False  # seed the demo classroom before the nodes start
+    app: str | None = None  # nodes serve this uvicorn factory instead (a benchmark's peer)
+    health_path: str = "/api/health"  # what HAProxy checks
 
     def __post_init__(self) -> None:
         if self.nodes < 1 or self.workers < 1:
@@ -100,13 +102,23 @@ class Cluster:
             self._seed_demo()
         env = self.node_env()
         self.nodes = [
-            Node(i, self.run_dir / f"node{i}", env, workers=c.workers) for i in range(c.nodes)
+            Node(
+                i,
+                self.run_dir / f"node{i}",
+                env,
+                workers=c.workers,
+                app=c.app,
+                health_path=c.health_path,
+            )
+            for i in range(c.nodes)
         ]
         for node in self.nodes:  # side by side; migrations queue on their lock
             node.launch()
         for node in self.nodes:
             node.wait_ready()
-        self.haproxy = HAProxy(self.run_dir / "haproxy", [n.port for n in self.nodes])
+        self.haproxy = HAProxy(
+            self.run_dir / "haproxy", [n.port for n in self.nodes], health_path=c.health_path
+        )
         self.haproxy.write_config()
         self.haproxy.start()
         self._write_state()

@@ -38,6 +38,7 @@ class HAProxy:
     node_ports: list[int]
     port: int = field(default_factory=free_port)
     check_interval_ms: int = 500
+    health_path: str = "/api/health"
     process: Popen | None = None
 
     @property
@@ -85,7 +86,7 @@ class HAProxy:
                     "",
                     f"backend {BACKEND}",
                     "    balance roundrobin",
-                    "    option httpchk GET /api/health",
+                    f"    option httpchk GET {self.health_path}",
                     "    http-check expect status 200",
                     f"    default-server inter {self.check_interval_ms}ms fall 2 rise 2",
                     *servers,
@@ -100,7 +101,7 @@ class HAProxy:
 
     def _up(self) -> bool:
         try:
-            return httpx.get(self.url + "/api/health", timeout=2).status_code == 200
+            return httpx.get(self.url + self.health_path, timeout=2).status_code == 200
         except httpx.TransportError:
             return False
 

@@ -28,6 +28,8 @@ class Node:
     workers: int = 1
     port: int = field(default_factory=free_port)
     process: Popen | None = None
+    app: str | None = None  # a uvicorn factory to serve instead (a benchmark's peer)
+    health_path: str = "/api/health"
     starts: int = 0
     _seen: int = 0
 
@@ -47,7 +49,11 @@ class Node:
         """Start the process (not waiting for it: nodes start side by side)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._seen = tail(self.log, 10**9).count(STARTED) if self.log.exists() else 0
-        args = [*PATHWAYS, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.app is None:
+            args = [*PATHWAYS, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        else:
+            args = [sys.executable, "-m", "uvicorn", "--factory", self.app]
+            args += ["--host", "127.0.0.1", "--port", str(self.port)]
         args += ["--workers", str(self.workers), "--no-access-log"]
         env = {**self.env, "PATHWAYS_DATA_DIR": str(self.folder)}
         self.process = Account().popen(args, self.log, env)
@@ -59,7 +65,7 @@ class Node:
 
         def ready() -> bool:
             try:
-                healthy = httpx.get(self.url + "/api/health", timeout=2).status_code == 200
+                healthy = httpx.get(self.url + self.health_path, timeout=2).status_code == 200
             except httpx.TransportError:
                 return False
             return healthy and tail(self.log, 10**9).count(STARTED) >= self._seen + self.workers
