@@ -159,21 +159,17 @@ def test_the_class_page_updates_the_class_list_from_the_lms(world: LtiWorld) -> 
         assert page.status_code == 200 and "Update class list from the LMS" in page.text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token is not None
-        done = web.post(
-            f"/teacher/classes/{class_id}/roster-sync",
-            data={"csrf_token": token.group(1)},
-            follow_redirects=True,
-            timeout=30,
-        )
+
+        def sync() -> httpx.Response:
+            url = f"/teacher/classes/{class_id}/roster-sync"
+            form = {"csrf_token": token.group(1)}
+            return web.post(url, data=form, follow_redirects=True, timeout=30)
+
+        done = sync()
         assert done.status_code == 200 and "Class list updated from the LMS" in done.text
         assert "Paz Page" in done.text  # on the heatmap now
         world.platform.fail_memberships = 1
-        failed = web.post(
-            f"/teacher/classes/{class_id}/roster-sync",
-            data={"csrf_token": token.group(1)},
-            follow_redirects=True,
-            timeout=30,
-        )
+        failed = sync()
         assert failed.status_code == 200 and "nothing was changed" in failed.text
         forged = web.post(f"/teacher/classes/{class_id}/roster-sync", data={})
         assert forged.status_code == 403
