@@ -1,7 +1,7 @@
 """A refit's read of a PostgreSQL log: the whole log at once vs streamed skill by skill.
 
-    python -m benchmarks.scale_fit_pg [--responses 2000000] [--skills 40] [--gin both|off|on]
-                                      [--seed 0] [--json OUT.json]
+    python -m benchmarks.scale_fit_pg [--responses 1000000] [--skills 100] [--seed 0]
+                                      [--modes whole,one_pass,per_skill_gin] [--json OUT.json]
 
 `benchmarks.scale_fit` measures the fit on in-memory data; this one measures what the
 service's fit job does with a log in PostgreSQL (a throwaway cluster, server defaults).
@@ -11,12 +11,16 @@ database. Then, each in its own subprocess so its peak RSS is its own, with the
 service's fitter (`service_fitter`: MAP, empirical Bayes, so two passes when streamed):
 
 * `whole`: `log_responses` (the whole log as `Responses`) then `BKTFitter.fit`;
-* `stream`: `log_plan` + `LogBlocks` + `StreamingFitter` (one skill's rows at a time).
+* `one_pass`: `log_plan` + `LogBlocks` (PostgreSQL's default: one sorted query per
+  pass) + `StreamingFitter`, one skill's rows at a time;
+* `per_skill`: the same with one query per skill, each scanning the log (slow: about
+  2 x skills scans);
+* `per_skill_gin`: per skill after adding a GIN index on `response_log.skills`
+  (`jsonb_path_ops`), which the per-skill query's `@>` filter can use. The index stays,
+  so this mode runs last.
 
-Reported: read and fit seconds, peak RSS, and whether both give the same parameters
-(exit 1 if not). `--gin on` adds a GIN index on `response_log.skills` first, so each
-skill's query finds its rows instead of scanning the log; `both` runs the streamed read
-without and with it. The load average is printed beside the figures.
+Reported: read and fit seconds, peak RSS, and whether every mode gives the `whole`
+parameters (exit 1 if not). The load average is printed beside the figures.
 """
 
 from __future__ import annotations
@@ -119,6 +123,9 @@ def _gin(url: str) -> None:
         conn.execute("ANALYZE response_log")
 
 
+MODES = ("whole", "one_pass", "per_skill", "per_skill_gin")
+
+
 def _child(mode: str, url: str, seed: int) -> dict[str, Any]:
     from sqlalchemy import create_engine, func, select
     from sqlmodel import Session
@@ -147,7 +154,8 @@ def _child(mode: str, url: str, seed: int) -> dict[str, Any]:
             plan = log_plan(session, fitter, window)
             assert plan is not None
             read_s = time.perf_counter() - t0  # the plan; blocks are read inside the fit
-            fitter = StreamingFitter(fitter).fit(plan, LogBlocks(session, plan, window))
+            with LogBlocks(session, plan, window, one_pass=mode == "one_pass") as blocks:
+                fitter = StreamingFitter(fitter).fit(plan, blocks)
             fit_s = time.perf_counter() - t0 - read_s
     engine.dispose()
     return {
@@ -161,12 +169,12 @@ def _child(mode: str, url: str, seed: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--responses", type=int, default=2_000_000)
-    parser.add_argument("--skills", type=int, default=40)
-    parser.add_argument("--gin", choices=["both", "off", "on"], default="both")
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--skills", type=int, default=100)
+    parser.add_argument("--modes", default="whole,one_pass,per_skill_gin")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--child", choices=["whole", "stream"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -174,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from benchmarks.pg_server import PostgresServer
 
+    modes = [m for m in args.modes.split(",") if m]
+    if not modes or modes[0] != "whole" or set(modes) - set(MODES):
+        parser.error(f"--modes: 'whole' first, then any of {MODES[1:]}")
+    if "per_skill_gin" in modes:  # the index stays: last
+        modes = [m for m in modes if m != "per_skill_gin"] + ["per_skill_gin"]
     log = SyntheticLog(args.skills, args.responses // args.skills, args.seed)
     rows: dict[str, dict[str, Any]] = {}
     with PostgresServer(durable=True) as server:
@@ -181,33 +194,28 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         n = _load(url, log)
         print(f"loaded {n:,} log rows in {time.perf_counter() - t0:.0f} s", flush=True)
-        runs = [("whole", "whole")]
-        if args.gin in ("both", "off"):
-            runs.append(("stream", "stream"))
-        if args.gin in ("both", "on"):
-            runs.append(("stream", "stream+gin"))
-        for mode, label in runs:
-            if label == "stream+gin":
+        for mode in modes:
+            if mode == "per_skill_gin":
                 _gin(url)
-            print(f"{label}: subprocess ...", flush=True)
+            print(f"{mode}: subprocess ...", flush=True)
             out = subprocess.run(
                 [sys.executable, "-m", "benchmarks.scale_fit_pg", "--child", mode,
                  "--url", url, "--seed", str(args.seed)],
                 check=True, stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
-            rows[label] = json.loads(out.stdout.strip().splitlines()[-1])
-            rows[label]["load"] = list(os.getloadavg())
+            rows[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+            rows[mode]["load"] = list(os.getloadavg())
     reference = rows["whole"]["params"]
     same = {m: r["params"] == reference for m, r in rows.items()}
     print(f"\n{n:,} responses in PostgreSQL, {args.skills} skills; {os.cpu_count()} cores")
-    print("mode         read s   fit s  total s  peak RSS MB  same params  load 1/5/15 min")
+    print("mode            read s   fit s  total s  peak RSS MB  same params  load 1/5/15 min")
     for m, r in rows.items():
         loads = "/".join(f"{x:.2f}" for x in r["load"])
         print(
-            f"{m:11s} {r['read_s']:7.1f} {r['fit_s']:7.1f} {r['total_s']:8.1f} "
+            f"{m:14s} {r['read_s']:7.1f} {r['fit_s']:7.1f} {r['total_s']:8.1f} "
             f"{r['peak_rss_mb']:12.0f}  {same[m]!s:11s}  {loads}"
         )
-    print("stream: read s is the plan; each skill's block is read inside fit s (twice: EB)")
+    print("streamed modes: read s is the plan; the blocks are read inside fit s (twice: EB)")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         slim = {m: {k: v for k, v in r.items() if k != "params"} for m, r in rows.items()}

@@ -100,9 +100,8 @@ def run_fit(session: Session, job_id: int) -> None:
             raise ValueError("no logged responses for the requested skills")
         n_responses = int(plan.n_rows.sum())
         _set(session, job_id, n_responses=n_responses, last_response_id=last_id)
-        fitted = StreamingFitter(fitter).fit(
-            plan, LogBlocks(session, plan, window), keep=keep, centres=centres
-        )
+        with LogBlocks(session, plan, window) as blocks:
+            fitted = StreamingFitter(fitter).fit(plan, blocks, keep=keep, centres=centres)
         candidate = complete(fitted.params_, keep, snap)
         # The gate scores the same settings refitted without the newest answers.
         older = replace(window, before=newest_cutoff(session, window, TEST_SHARE))
@@ -110,9 +109,10 @@ def run_fit(session: Session, job_id: int) -> None:
         older_plan = log_plan(session, refitter, older)
         scored = None
         if older_plan is not None and older_plan.n_rows.sum() > 0:
-            refit = StreamingFitter(refitter).fit(
-                older_plan, LogBlocks(session, older_plan, older), keep=keep, centres=centres
-            )
+            with LogBlocks(session, older_plan, older) as blocks:
+                refit = StreamingFitter(refitter).fit(
+                    older_plan, blocks, keep=keep, centres=centres
+                )
             scored = complete(refit.params_, keep, snap)
         # Scoring the newest answers traces every student's history: the whole log, read
         # only now, after both fits (see docs/ARCHITECTURE.md, the life of a refit).

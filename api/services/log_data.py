@@ -9,14 +9,14 @@ whole log at once; a refit instead streams it skill by skill (`log_plan`,
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy import select as sa_select
-from sqlalchemy import text
 from sqlmodel import Session, col
 
 from engine.fit import BKTFitter
@@ -137,13 +137,31 @@ def log_plan(session: Session, fitter: BKTFitter, window: LogWindow) -> SkillPla
 
 
 class LogBlocks:
-    """`SkillSource` over the database: skill k's rows of the window, one query per skill
-    ordered by (student, id) on a server-side cursor read `page` rows per round trip, only
-    the columns the fit needs. Each block ends its read transaction, so the job's progress
-    writes and other writers are never held up by the stream."""
+    """`SkillSource` over the database: skill k's rows of the window in (student, id)
+    order, only the columns the fit needs, read on a server-side cursor `page` rows per
+    round trip, so only the block being built is in memory.
+
+    Two ways to find a skill's rows (`one_pass`, default: on PostgreSQL):
+
+    * one pass: a single query per pass over the skills, `ORDER BY skill, student, id`
+      on a connection of its own (its read transaction stays open for the pass while
+      the job's session writes progress); PostgreSQL sorts the expanded log once
+      (spilling to disk past `work_mem`) and the blocks are cut as the rows arrive.
+      Skills the fit skips (below the minimum, on the refit pass) stream past unkept.
+    * per skill: one query per block on the caller's session, its read transaction
+      ended after each block. Each query scans the log (no index reaches a skill inside
+      the JSON list), so this is for SQLite's single-school logs, where a scan is cheap
+      and a second connection may not exist (an in-memory database).
+
+    Use as a context manager (or call `close`) to end the one-pass connection early."""
 
     def __init__(
-        self, session: Session, plan: SkillPlan, window: LogWindow, page: int = PAGE_ROWS
+        self,
+        session: Session,
+        plan: SkillPlan,
+        window: LogWindow,
+        page: int = PAGE_ROWS,
+        one_pass: bool | None = None,
     ) -> None:
         if page < 1:
             raise ValueError(f"page must be >= 1, got {page}")
@@ -151,14 +169,45 @@ class LogBlocks:
         self.plan = plan
         self.window = window
         self.page = page
+        dialect = session.get_bind().dialect.name
+        self.one_pass = dialect == "postgresql" if one_pass is None else one_pass
+        self._dialect = dialect
         self._item_code = {name: i for i, name in enumerate(plan.items)}
+        self._skill_code = {name: k for k, name in enumerate(plan.skills)}
+        self._conn: Connection | None = None
+        self._rows: Iterator[Any] | None = None
+        self._peek: Any = None
+        self._at = -1
+
+    def __enter__(self) -> LogBlocks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # rolls back the read transaction
+        self._conn = self._rows = self._peek = None
+        self._at = -1
+
+    def _arrays(self, rows: Sequence[Any]) -> tuple[NDArray[np.int64], ...]:
+        """(id, student id, item code, correct) columns of rows of (id, student, item, ok)."""
+        if not rows:
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
+        ids, students, items, correct = zip(*rows, strict=True)
+        return (
+            np.asarray(ids, dtype=np.int64),
+            np.asarray(students, dtype=np.int64),
+            np.asarray([self._item_code[str(i)] for i in items], dtype=np.int64),
+            np.asarray([int(bool(c)) for c in correct], dtype=np.int64),
+        )
 
     def pages(self, k: int) -> Iterator[tuple[NDArray[np.int64], ...]]:
-        """Skill k's rows as (id, student id, item code, correct) arrays, a page at a time."""
-        dialect = self.session.get_bind().dialect.name
-        frm = _expanded(dialect)
+        """Skill k's rows by its own query, a page at a time (the per-skill way)."""
+        frm = _expanded(self._dialect)
         where, params = _where(self.window, counted=True)
-        if dialect == "postgresql":  # lets a GIN index on skills, where there is one, find them
+        if self._dialect == "postgresql":  # lets a GIN index on skills, if any, find them
             where += " AND r.skills @> jsonb_build_array(CAST(:skill AS text))"
         query = text(
             f"SELECT r.id, r.student_id, r.item_id, r.correct FROM {frm} "
@@ -170,21 +219,59 @@ class LogBlocks:
         )
         try:
             for rows in result.partitions(self.page):
-                ids, students, items, correct = zip(*rows, strict=True)
-                yield (
-                    np.asarray(ids, dtype=np.int64),
-                    np.asarray(students, dtype=np.int64),
-                    np.asarray([self._item_code[str(i)] for i in items], dtype=np.int64),
-                    np.asarray([int(bool(c)) for c in correct], dtype=np.int64),
-                )
+                yield self._arrays(rows)
         finally:
             result.close()
             self.session.rollback()
 
+    def _open(self) -> None:
+        """Start a pass: the whole window in (skill, student, id) order on its own cursor.
+        `COLLATE "C"` orders skills by code point, as Python sorts the plan's names."""
+        self.close()
+        bind = self.session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        frm = _expanded(self._dialect)
+        where, params = _where(self.window, counted=True)
+        if self.window.skills is not None:
+            names = {f"s{i}": s for i, s in enumerate(self.plan.skills)}
+            where += " AND j.value IN (" + ", ".join(f":{n}" for n in names) + ")"
+            params = {**params, **names}
+        order = 'j.value COLLATE "C"' if self._dialect == "postgresql" else "j.value"
+        query = text(
+            f"SELECT j.value, r.id, r.student_id, r.item_id, r.correct FROM {frm} "
+            f"WHERE {where} ORDER BY {order}, r.student_id, r.id"
+        )
+        self._conn = engine.connect()
+        result = self._conn.execute(query.execution_options(yield_per=self.page), params)
+        self._rows = iter(result)
+
+    def _one_pass_block(self, k: int) -> tuple[NDArray[np.int64], ...]:
+        if self._rows is None or k <= self._at:
+            self._open()
+        assert self._rows is not None
+        self._at = k
+        rows: list[Any] = []
+        while True:
+            row = self._peek if self._peek is not None else next(self._rows, None)
+            self._peek = None
+            if row is None:
+                self.close()
+                break
+            code = self._skill_code.get(str(row[0]), -1)
+            if code > k:
+                self._peek = row
+                break
+            if code == k:
+                rows.append(row[1:])
+        return self._arrays(rows)
+
     def block(self, k: int) -> Responses:
-        parts = list(self.pages(k))
-        cols = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else []
-        ids, sid, item, correct = cols or [np.zeros(0, dtype=np.int64)] * 4
+        if self.one_pass:
+            ids, sid, item, correct = self._one_pass_block(k)
+        else:
+            parts = list(self.pages(k))
+            cols = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else []
+            ids, sid, item, correct = cols or [np.zeros(0, dtype=np.int64)] * 4
         names, student = np.unique(sid.astype(str), return_inverse=True)
         return Responses.from_codes(
             correct.astype(np.int8),

@@ -5,9 +5,10 @@ once, a page of rows per round trip, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session
 
 from api.runtime import Runtime
@@ -69,6 +70,45 @@ def test_rows_appended_after_the_window_are_not_read(
     assert all(int(blocks.block(k).row.max()) <= last for k in range(len(plan.skills)))
 
 
+def test_one_pass_reads_the_log_once_per_pass_in_pages(
+    session: Session, runtime: Runtime, seed: int
+) -> None:
+    """One query per pass (PostgreSQL's default; SQLite can too on a file), cut into
+    blocks as rows arrive; a skill asked for again starts a new pass; same blocks as
+    the per-skill way."""
+    last = seed_log(session, runtime, seed)
+    plan = log_plan(session, BKTFitter(), LogWindow(last))
+    assert plan is not None
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a second connection to an in-memory SQLite database is not possible")
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "response_log" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with LogBlocks(session, plan, LogWindow(last), page=40) as one:
+            assert one.one_pass
+            first = one.block(0)
+            n_cursors = one._conn.exec_driver_sql("SELECT count(*) FROM pg_cursors")  # type: ignore[union-attr]
+            assert n_cursors.scalar_one() == 1
+            blocks = [first] + [one.block(k) for k in range(1, len(plan.skills))]
+            again = one.block(1)  # a second pass (the refit of empirical Bayes)
+        assert len(statements) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    per_skill = LogBlocks(session, plan, LogWindow(last), one_pass=False)
+    for k, b in enumerate(blocks):
+        ref = per_skill.block(k)
+        for name in ("correct", "student", "item", "row"):
+            assert getattr(b, name).tolist() == getattr(ref, name).tolist()
+        assert b.students == ref.students
+    assert again.row.tolist() == blocks[1].row.tolist()
+
+
 def test_a_skill_arrives_a_page_per_round_trip(
     session: Session, runtime: Runtime, seed: int
 ) -> None:
@@ -79,7 +119,7 @@ def test_a_skill_arrives_a_page_per_round_trip(
     assert plan is not None
     k = plan.skills.index("equiv")
     n = int(plan.n_rows[k])
-    pages = LogBlocks(session, plan, LogWindow(last), page=40).pages(k)
+    pages = LogBlocks(session, plan, LogWindow(last), page=40, one_pass=False).pages(k)
     first = next(pages)
     assert first[0].shape == (40,) and n > 40
     if session.get_bind().dialect.name == "postgresql":
