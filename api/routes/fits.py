@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import DbId, DesignerUser, RuntimeDep, SessionDep
-from api.services import fits, params
+from api.services import fit_claims, fits, params
 from api.services.errors import Conflict
 from models.fit_jobs import FitJobPublic, FitOptions
 from models.params import ActivationRequest, ActivationResult
@@ -21,13 +21,21 @@ def start_fit(
     job = fits.create_fit_job(session, user, options or FitOptions())
     assert job.id is not None
     runtime.jobs.submit_fit(job.id)
+    orphan = fit_claims.oldest_orphan(session)  # one a dead node left queued
+    if orphan is not None:
+        runtime.jobs.adopt(fits.get_fit_job(session, orphan))
     return fits.to_public(session, job)
 
 
 @router.get("/{job_id}", response_model=FitJobPublic)
-def get_fit(job_id: DbId, session: SessionDep, _user: DesignerUser) -> FitJobPublic:
-    """Progress, then the fit report and a per-skill before/after parameter comparison."""
-    return fits.to_public(session, fits.get_fit_job(session, job_id))
+def get_fit(
+    job_id: DbId, session: SessionDep, runtime: RuntimeDep, _user: DesignerUser
+) -> FitJobPublic:
+    """Progress, then the fit report and a per-skill before/after parameter comparison.
+    A job left queued by a node that died is started here (api.services.fit_claims)."""
+    job = fits.get_fit_job(session, job_id)
+    runtime.jobs.adopt(job)
+    return fits.to_public(session, job)
 
 
 @router.post("/{job_id}/activate", response_model=ActivationResult)

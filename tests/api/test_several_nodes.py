@@ -24,7 +24,9 @@ from sqlmodel import Session
 
 from api.main import create_app
 from api.runtime import Runtime
+from api.services import fit_claims, fits
 from api.services.replay import replay
+from models.fit_jobs import FitOptions
 from models.users import Role
 from tests.utils import factories as f
 from tests.utils.curriculum import RIGHT, WRONG
@@ -225,3 +227,32 @@ def test_activation_on_one_node_reaches_the_other_on_its_next_request(
     assert after is not None and after.param_set_id == set_id
     assert after.revision[1] == before.revision[1] + 1
     assert time.monotonic() - started < 30  # one request, not a timer
+
+
+@pytest.mark.slow
+def test_a_fit_job_left_queued_by_a_dead_node_is_run_by_the_node_asked_about_it(
+    nodes: tuple[Node, Node], seed: int
+) -> None:
+    """Node A queued the job and died before starting it (never submitted to a runner):
+    asked through B after the lease, B claims and runs it; before that, B leaves it."""
+    a, b = nodes
+    with a.runtime.session() as session:
+        f.load_curriculum(session)
+        designer_name = f.make_user(session, a.runtime, Role.designer).username
+    _answer_on_both(a, b, seed, students=STUDENTS, rounds=3)
+    with a.runtime.session() as session:
+        job = fits.create_fit_job(session, None, FitOptions(restarts=1, random_state=seed))
+    assert job.id is not None
+    designer = f.login(b.client, designer_name)
+    fresh = b.client.get(f"/api/fits/{job.id}", headers=designer).json()
+    assert fresh["status"] == "queued" and job.id not in b.runtime.jobs.futures
+    with Session(a.engine) as session:
+        session.execute(
+            text("UPDATE fit_job SET created_at = created_at - make_interval(secs => :s)"),
+            {"s": 2 * fit_claims.LEASE.total_seconds()},
+        )
+        session.commit()
+    done = f.finished_fit(b.client, designer, job.id)
+    assert done["status"] == "succeeded", done["error"]
+    assert job.id in b.runtime.jobs.futures and a.runtime.jobs.futures == {}
+    assert done["param_set_id"] is not None
