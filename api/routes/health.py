@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.db import is_sqlite
 from api.deps import RuntimeDep, SessionDep
 from api.services.cache import read_revision
 from api.storage import monitor, storage_status
@@ -19,7 +20,8 @@ def health(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
     says why: a full disk, a read-only data directory); reads may still work."""
     session.execute(text("SELECT 1"))
     content, params = read_revision(session)
-    monitor(runtime.engine).reachable()  # it answered: connection problems are over
+    if not is_sqlite(runtime.engine):  # a server answered: connection problems are over
+        monitor(runtime.engine).reachable()  # (SQLite's are the disk's: a write must show it)
     store = storage_status(runtime.engine, runtime.settings)
     body: dict[str, object] = {
         "status": "ok" if store["ok"] else "degraded",

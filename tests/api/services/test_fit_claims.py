@@ -68,3 +68,17 @@ def test_a_queued_job_is_an_orphan_only_after_the_lease(
     session.expire_all()
     assert not fit_claims.orphaned(fits.get_fit_job(session, job_id))
     assert fit_claims.oldest_orphan(session) is None
+
+
+def test_asking_about_an_orphaned_job_runs_it_and_a_fresh_one_is_left_alone(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    job_id = _queued_job(client, session, runtime)
+    designer = f.login(client, f.make_user(session, runtime, Role.designer).username)
+    assert client.get(f"/api/fits/{job_id}", headers=designer).json()["status"] == "queued"
+    assert job_id not in runtime.jobs.futures
+    _age(session, job_id, 2 * fit_claims.LEASE)
+    assert client.get(f"/api/fits/{job_id}", headers=designer).status_code == 200
+    assert job_id in runtime.jobs.futures
+    done = f.finished_fit(client, designer, job_id)
+    assert done["status"] in ("succeeded", "failed")  # it ran (one answer is little data)
