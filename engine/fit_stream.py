@@ -15,9 +15,11 @@ same starts, same kernel inputs in the same order, same reports and metadata.
 
 Memory bound: at most `max_in_flight` blocks at once (the ones being fitted, default
 `n_jobs`, plus the one being read), so about (max_in_flight + 1) x the largest skill's
-rows x ~30 bytes, plus the plan (O(skills + items)), the starts and the fitted
-parameters (O(classes x restarts)) and one `max_iter` history per skill; never the
-whole log.
+rows x 33 bytes (a `Responses` row: correct, four int32 codes, row and position),
+plus the plan (O(skills + items)), the starts and the fitted parameters (O(classes x
+restarts)) and one `max_iter` history per skill; never the whole log. It runs
+BKTFitter's own per-skill steps (layout, class bounds, EM, collection) on each block,
+so the two cannot drift apart.
 
 The per-skill work is `fit_skill`, a pure function of a picklable `SkillJob`, so it
 can run in this process's thread pool or on a `distributed` cluster (engine.fit_dask):

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy import select as sa_select
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col
 
 from engine.fit import BKTFitter
@@ -141,17 +142,18 @@ class LogBlocks:
     order, only the columns the fit needs, read on a server-side cursor `page` rows per
     round trip, so only the block being built is in memory.
 
-    Two ways to find a skill's rows (`one_pass`, default: on PostgreSQL):
+    Two ways to find a skill's rows (`one_pass`, default: unless the database is an
+    in-memory SQLite one, whose single connection the session holds):
 
     * one pass: a single query per pass over the skills, `ORDER BY skill, student, id`
       on a connection of its own (its read transaction stays open for the pass while
-      the job's session writes progress); PostgreSQL sorts the expanded log once
-      (spilling to disk past `work_mem`) and the blocks are cut as the rows arrive.
-      Skills the fit skips (below the minimum, on the refit pass) stream past unkept.
+      the job's session writes progress; SQLite's WAL lets it read beside the writer);
+      the database sorts the expanded log once (PostgreSQL spills to disk past
+      `work_mem`) and the blocks are cut as the rows arrive. Skills the fit skips
+      (below the minimum, on the refit pass) stream past unkept.
     * per skill: one query per block on the caller's session, its read transaction
       ended after each block. Each query scans the log (no index reaches a skill inside
-      the JSON list), so this is for SQLite's single-school logs, where a scan is cheap
-      and a second connection may not exist (an in-memory database).
+      the JSON list): the in-memory database's way, and a reference for tests.
 
     Use as a context manager (or call `close`) to end the one-pass connection early."""
 
@@ -169,8 +171,12 @@ class LogBlocks:
         self.plan = plan
         self.window = window
         self.page = page
-        dialect = session.get_bind().dialect.name
-        self.one_pass = dialect == "postgresql" if one_pass is None else one_pass
+        bind = session.get_bind()
+        dialect = bind.dialect.name
+        self._engine = bind if isinstance(bind, Engine) else bind.engine
+        # A second connection exists unless the database is one in-memory SQLite one.
+        own_connection = not isinstance(self._engine.pool, StaticPool)
+        self.one_pass = own_connection if one_pass is None else one_pass
         self._dialect = dialect
         self._item_code = {name: i for i, name in enumerate(plan.items)}
         self._skill_code = {name: k for k, name in enumerate(plan.skills)}
@@ -226,10 +232,9 @@ class LogBlocks:
 
     def _open(self) -> None:
         """Start a pass: the whole window in (skill, student, id) order on its own cursor.
-        `COLLATE "C"` orders skills by code point, as Python sorts the plan's names."""
+        `COLLATE "C"` (SQLite's default BINARY) orders skills by code point, as Python
+        sorts the plan's names."""
         self.close()
-        bind = self.session.get_bind()
-        engine = bind if isinstance(bind, Engine) else bind.engine
         frm = _expanded(self._dialect)
         where, params = _where(self.window, counted=True)
         if self.window.skills is not None:
@@ -241,7 +246,7 @@ class LogBlocks:
             f"SELECT j.value, r.id, r.student_id, r.item_id, r.correct FROM {frm} "
             f"WHERE {where} ORDER BY {order}, r.student_id, r.id"
         )
-        self._conn = engine.connect()
+        self._conn = self._engine.connect()
         result = self._conn.execute(query.execution_options(yield_per=self.page), params)
         self._rows = iter(result)
 

@@ -5,18 +5,24 @@ once, a page of rows per round trip, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
+from api.db import new_session
 from api.runtime import Runtime
+from api.services.fits import create_fit_job, run_fit
 from api.services.log_data import LogBlocks, LogWindow, log_plan, log_responses, newest_cutoff
 from engine.fit import BKTFitter, service_fitter
 from engine.fit_stream import StreamingFitter
 from engine.gate import TEST_SHARE, newest_mask, older_part
+from models.fit_jobs import FitJob, FitOptions, FitStatus
 from tests.utils import factories as f
+from tests.utils.db import make_test_settings, migrated_engine
 from tests.utils.log_seed import FLOORS, seed_log
 
 
@@ -70,17 +76,10 @@ def test_rows_appended_after_the_window_are_not_read(
     assert all(int(blocks.block(k).row.max()) <= last for k in range(len(plan.skills)))
 
 
-def test_one_pass_reads_the_log_once_per_pass_in_pages(
-    session: Session, runtime: Runtime, seed: int
-) -> None:
-    """One query per pass (PostgreSQL's default; SQLite can too on a file), cut into
-    blocks as rows arrive; a skill asked for again starts a new pass; same blocks as
-    the per-skill way."""
+def _one_pass_reads_once_per_pass(session: Session, runtime: Runtime, seed: int) -> None:
     last = seed_log(session, runtime, seed)
     plan = log_plan(session, BKTFitter(), LogWindow(last))
     assert plan is not None
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("a second connection to an in-memory SQLite database is not possible")
     statements: list[str] = []
     engine = session.get_bind()
 
@@ -93,8 +92,10 @@ def test_one_pass_reads_the_log_once_per_pass_in_pages(
         with LogBlocks(session, plan, LogWindow(last), page=40) as one:
             assert one.one_pass
             first = one.block(0)
-            n_cursors = one._conn.exec_driver_sql("SELECT count(*) FROM pg_cursors")  # type: ignore[union-attr]
-            assert n_cursors.scalar_one() == 1
+            if engine.dialect.name == "postgresql":
+                assert one._conn is not None
+                cursors = one._conn.exec_driver_sql("SELECT count(*) FROM pg_cursors")
+                assert cursors.scalar_one() == 1
             blocks = [first] + [one.block(k) for k in range(1, len(plan.skills))]
             again = one.block(1)  # a second pass (the refit of empirical Bayes)
         assert len(statements) == 2
@@ -107,6 +108,42 @@ def test_one_pass_reads_the_log_once_per_pass_in_pages(
             assert getattr(b, name).tolist() == getattr(ref, name).tolist()
         assert b.students == ref.students
     assert again.row.tolist() == blocks[1].row.tolist()
+
+
+def test_one_pass_reads_the_log_once_per_pass(
+    session: Session, runtime: Runtime, seed: int
+) -> None:
+    """One query per pass, cut into blocks as rows arrive (on PostgreSQL on an open
+    server-side cursor); a skill asked for again starts a new pass; the same blocks as
+    one query per skill."""
+    if isinstance(session.get_bind().pool, StaticPool):  # type: ignore[union-attr]
+        pytest.skip("in-memory SQLite has one connection: one query per skill (below)")
+    _one_pass_reads_once_per_pass(session, runtime, seed)
+
+
+def test_one_pass_on_a_sqlite_file(tmp_path: Path, runtime: Runtime, seed: int) -> None:
+    """SQLite on a file (the default deployment) has a second connection: one pass too,
+    reading beside the session's writes (WAL)."""
+    settings = make_test_settings(tmp_path, database_url=f"sqlite:///{tmp_path / 'log.db'}")
+    with migrated_engine(settings) as engine, new_session(engine) as session:
+        _one_pass_reads_once_per_pass(session, runtime, seed)
+        plan = log_plan(session, service_fitter(), LogWindow(10**9))
+        assert plan is not None
+        data = log_responses(session)
+        assert data is not None
+        whole = service_fitter(random_state=seed, guess_floors=FLOORS).fit(data)
+        stream = _streamed(
+            session, service_fitter(random_state=seed, guess_floors=FLOORS), LogWindow(10**9)
+        )
+        assert stream.params_.to_json_dict() == whole.params_.to_json_dict()
+
+        # a fit job there: progress is written through the session while the pass reads
+        job = create_fit_job(session, None, FitOptions(random_state=seed))
+        assert job.id is not None
+        run_fit(session, job.id)
+        done = session.get(FitJob, job.id)
+        assert done is not None and done.status == FitStatus.succeeded, done and done.error
+        assert done.total and done.done == done.total
 
 
 def test_a_skill_arrives_a_page_per_round_trip(
