@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,8 @@ from deploy.cluster import Cluster, ClusterConfig, main
 from deploy.pgbouncer import Upstream
 from deploy.processes import DeployError
 from tests.deploy.conftest import CHEAP_ARGON2, require_tools
+from tests.utils.answer_driver import ITEMS
+from tests.utils.curriculum import RIGHT, WRONG
 from tests.utils.live_service import seed, service_env, token
 
 
@@ -72,3 +75,45 @@ def test_a_url_without_user_host_or_database_is_refused_naming_it() -> None:
 def test_the_command_refuses_a_node_count_below_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["start", "--nodes", "0", "--throwaway-postgres"]) == 2
     assert "--nodes 0" in capsys.readouterr().err
+
+
+@pytest.mark.fault
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_refit_and_its_activation_work_through_pgbouncer_transaction_pooling(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The fit job reads the log on a server-side cursor and the activation replays it:
+    both must hold one server connection per transaction, with no prepared statements."""
+    env = service_env(tmp_path / "seed", database_url=cluster.database_url)
+    seeded = seed(env, students=9)  # the service fit's minimum number of students
+    with httpx.Client(base_url=cluster.url, timeout=30) as http:
+        for n, name in enumerate(seeded.students):
+            headers = token(cluster.url, name)
+            for i, item in enumerate(ITEMS * 3):
+                text = WRONG[item] if (i + n) % 3 == 0 else RIGHT[item]
+                body = {"item_id": item, "answer": text, "idempotency_key": f"{name}-{i}"}
+                reply = http.post("/api/practice/answers", json=body, headers=headers)
+                assert reply.status_code == 200, reply.text
+        designer = token(cluster.url, seeded.designer)
+        started = http.post("/api/fits", json={"restarts": 1}, headers=designer)
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        deadline = time.monotonic() + 120
+        while (job := http.get(f"/api/fits/{job_id}", headers=designer).json())["status"] in (
+            "queued",
+            "running",
+        ):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["status"] == "succeeded", job["error"]
+        activated = http.post(
+            f"/api/fits/{job_id}/activate",
+            json={"override_reason": "fault test: activation through the pooler"},
+            headers=designer,
+        )
+        assert activated.status_code == 200, activated.text
+        assert activated.json()["responses"] == 9 * 27
+        for node in cluster.nodes:  # every node runs the new set from its next request
+            listed = httpx.get(node.url + "/api/params", headers=designer, timeout=10).json()
+            assert [p["id"] for p in listed if p["active"]] == [job["param_set_id"]]
