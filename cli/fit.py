@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from engine.bounds import Bounds
     from engine.crossval import CVResult
     from engine.fit import BKTFitter
+    from engine.fit_stream import StreamingFitter
     from engine.io import MultiSkill
     from engine.metrics import Metrics
     from engine.params import ModelParams
@@ -195,14 +196,38 @@ def metrics_table(per_skill: dict[str, Metrics], overall: Metrics) -> str:
     return _align(rows)
 
 
-def _fit(responses: Responses, desc: str, **settings: Any) -> BKTFitter:
+def _fit(
+    responses: Responses, desc: str, dask: str | None = None, **settings: Any
+) -> BKTFitter | StreamingFitter:
     from engine.fit import BKTFitter
 
     update, close = progress_bar(desc)
     try:
-        return BKTFitter(progress=update, **settings).fit(responses)
+        if dask is None:
+            return BKTFitter(progress=update, **settings).fit(responses)
+        return _fit_on_cluster(responses, dask, BKTFitter(progress=update, **settings))
     finally:
         close()
+
+
+def _fit_on_cluster(responses: Responses, address: str, fitter: BKTFitter) -> StreamingFitter:
+    """The same fit with each skill sent to the Dask scheduler at `address` (engine.fit_dask)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError(
+            "--dask needs the optional dependency: pip install 'pathways[dask]'"
+        ) from None
+    from engine.fit_dask import DaskFitter
+    from engine.fit_stream import ResponsesSource
+
+    try:
+        client = Client(address, timeout=10)
+    except OSError as exc:
+        raise ValueError(f"--dask {address}: no Dask scheduler answered ({exc})") from None
+    with client:
+        source = ResponsesSource(responses)
+        return DaskFitter(fitter, client=client).fit(source.plan(fitter), source)
 
 
 def _check_model_flags(
@@ -337,6 +362,14 @@ def fit_command(
     item_strength: ItemStrengthOpt = DEFAULT_ITEM_STRENGTH,
     model: ModelOpt = None,
     auto_folds: AutoFoldsOpt = 3,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Fit the skills on the Dask scheduler at this address (tcp://host:8786); "
+            "same result. Needs pathways[dask].",
+        ),
+    ] = None,
 ) -> None:
     """Fit BKT parameters per skill by EM and write them as versioned JSON."""
     if from_db:
@@ -376,7 +409,8 @@ def fit_command(
         bounds = _bounds(bound_guess, bound_slip)
         responses, used = _load(data, format, multi_skill)
         fitter = _fit(
-            responses, "fitting", forgets=forgets, multigs=multigs, multilearn=multilearn,
+            responses, "fitting", dask=dask, forgets=forgets, multigs=multigs,
+            multilearn=multilearn,
             restarts=restarts, max_iter=max_iter, bounds=bounds, random_state=seed,
             **_item_priors(multigs, item_strength),
         )  # fmt: skip
