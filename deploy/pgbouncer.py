@@ -84,7 +84,9 @@ class PgBouncer:
         return f"postgresql://{self.upstream.user}@/{self.upstream.database}?host={self.folder}&port={PORT}"
 
     def write_config(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # 0700: clients are trusted on the socket, so only its owner (and root) may reach it
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.chmod(0o700)
         users = self.folder / "userlist.txt"
         users.write_text(f'"{self.upstream.user}" ""\n')
         users.chmod(0o600)

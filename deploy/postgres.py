@@ -76,7 +76,8 @@ class LocalPostgres:
     def init(self) -> LocalPostgres:
         """initdb, start, CREATE DATABASE pathways."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.socket_dir.mkdir(exist_ok=True)
+        self.socket_dir.mkdir(mode=0o700, exist_ok=True)  # trust auth: owner (and root) only
+        self.socket_dir.chmod(0o700)
         self.account.own(self.folder, self.socket_dir)
         done = subprocess.run(
             [
