@@ -251,10 +251,13 @@ class LogBlocks:
         self._rows = iter(result)
 
     def _one_pass_block(self, k: int) -> tuple[NDArray[np.int64], ...]:
+        """Skill k's rows from the pass, turned into arrays a page at a time (only one
+        page of database rows is ever held as Python objects)."""
         if self._rows is None or k <= self._at:
             self._open()
         assert self._rows is not None
         self._at = k
+        parts: list[tuple[NDArray[np.int64], ...]] = []
         rows: list[Any] = []
         while True:
             row = self._peek if self._peek is not None else next(self._rows, None)
@@ -268,7 +271,11 @@ class LogBlocks:
                 break
             if code == k:
                 rows.append(row[1:])
-        return self._arrays(rows)
+                if len(rows) == self.page:
+                    parts.append(self._arrays(rows))
+                    rows = []
+        parts.append(self._arrays(rows))
+        return tuple(np.concatenate(c) for c in zip(*parts, strict=True))
 
     def block(self, k: int) -> Responses:
         if self.one_pass:
