@@ -25,7 +25,10 @@ whole process: interpreter, numba, data and fit) is its own:
   time (2 threads, at most 2 blocks in flight): memory bound by the largest skill.
 * `dask`: `engine.fit_dask.DaskFitter` on `LocalCluster(n_workers=2, threads_per_worker=1,
   processes=True)`; blocks generated in the driver and shipped to the workers. Peak
-  RSS is the driver's and each worker's (psutil over the worker processes).
+  RSS is the driver's and each worker's (`getrusage` run on each worker). On one
+  machine this mode is slower, not faster: every block (about 5 MB pickled for a
+  200k-answer skill) is serialised, sent over loopback and unpickled, on the same two
+  cores the workers fit on; it shows the result is the same and what shipping costs.
 
 The JIT is warmed on tiny data first and the data generation is timed apart from the
 fit. Every mode's parameters must equal the `whole` fit's exactly (checked; exit 1 if
