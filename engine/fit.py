@@ -411,10 +411,14 @@ class BKTFitter:
 
     def _below_min(self, layout: _Layout, k: int) -> str:
         """Why skill k is below the minimum data under below_min='keep' ('' if it is not)."""
+        return self.below_min_reason(layout.n_rows(k), int(layout.n_students[k]))
+
+    def below_min_reason(self, n: int, s: int) -> str:
+        """Why a skill with n responses from s students is below the minimum data under
+        below_min='keep' ('' if it is not); the streaming fitter asks the same."""
         if self.below_min != "keep":
             return ""
         why = []
-        n, s = layout.n_rows(k), int(layout.n_students[k])
         if n < self.min_responses:
             why.append(f"{n} responses < {self.min_responses}")
         if s < self.min_students:

@@ -414,17 +414,8 @@ class StreamingFitter:
         return s
 
     def _below_min(self, plan: SkillPlan, k: int) -> str:
-        """BKTFitter._below_min from the plan's counts (the same words)."""
-        f = self.fitter
-        if f.below_min != "keep":
-            return ""
-        why = []
-        n, s = int(plan.n_rows[k]), int(plan.n_students[k])
-        if n < f.min_responses:
-            why.append(f"{n} responses < {f.min_responses}")
-        if s < f.min_students:
-            why.append(f"{s} students < {f.min_students}")
-        return "; ".join(why)
+        """BKTFitter's minimum-data rule on the plan's counts (the same words)."""
+        return self.fitter.below_min_reason(int(plan.n_rows[k]), int(plan.n_students[k]))
 
     def _stream(
         self,
