@@ -136,7 +136,10 @@ class StatementSender:
 
     def _post(self, batch: Sequence[Claimed]) -> None:
         try:
-            reply = self._client.post(self.url, json=[c.statement for c in batch])
+            body = "[" + ",".join(c.statement_json for c in batch) + "]"
+            reply = self._client.post(
+                self.url, content=body.encode(), headers={"Content-Type": "application/json"}
+            )
         except httpx.HTTPError as exc:
             raise SendFailed(
                 f"LRS unreachable at {self.url}: {type(exc).__name__}: {exc}", None
@@ -169,7 +172,7 @@ class StatementSender:
         xapi_outbox.release(self.engine, [c.row_id for c in batch], self.token, error, retry_at)
         refused = status in AUTH_STATUSES or status in SPLIT_STATUSES  # needs a person
         log = logger.error if refused else logger.warning
-        first = min(batch, key=lambda c: c.row_id).statement.get("id")
+        first = min(batch, key=lambda c: c.row_id).statement_id
         log(
             "xAPI: %s; %d statement(s) stay queued (first %s, attempt %d), next try in %.1f s",
             error,

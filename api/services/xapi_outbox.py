@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, Text, cast, func, or_, select, update
 
 from api.db import is_sqlite, new_session, write_transaction
 from api.services.xapi_statement import RecordedAnswer, SkillResult, answer_statement
@@ -36,9 +36,13 @@ ERROR_CHARS = 1000
 
 @dataclass(frozen=True)
 class Claimed:
+    """A claimed row: the statement as the JSON text stored with the answer, sent as is
+    (no parse and re-encode per statement on the sender's side)."""
+
     row_id: int
     attempts: int
-    statement: dict[str, Any]
+    statement_id: str
+    statement_json: str
 
 
 def queue_statement(
@@ -110,11 +114,12 @@ def claim(engine: Engine, token: str, limit: int, lease: timedelta, now: datetim
         update(_T)
         .where(_T.c.id.in_(candidates.scalar_subquery()))
         .values(claim_token=token, claimed_until=now + lease)
-        .returning(_T.c.id, _T.c.attempts, _T.c.statement)
+        .returning(_T.c.id, _T.c.attempts, _T.c.statement_id, cast(_T.c.statement, Text))
     )
     with new_session(engine) as session, write_transaction(session):
         rows = session.connection().execute(stmt).all()
-    return sorted((Claimed(int(r[0]), int(r[1]), dict(r[2])) for r in rows), key=lambda c: c.row_id)
+    claimed = (Claimed(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows)
+    return sorted(claimed, key=lambda c: c.row_id)
 
 
 def mark_sent(engine: Engine, row_ids: Sequence[int], now: datetime) -> None:
