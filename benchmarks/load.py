@@ -35,8 +35,9 @@ which says more about the machine than about the service. Hence two phases:
    latency of the answer+next loop a student actually experiences;
 3. saturation with the two-request loop (answer, then GET next), for reference.
 Each phase has a warm-up (--warmup s, not measured) and a window of --seconds.
-CPU seconds of the server's processes, the database server's and the load
-generator's are read per phase (/proc), so the report says where the time went.
+CPU seconds of the server's processes, the database server's, the load generator's
+and (xAPI on) the LRS's are read per phase (/proc), so the report says where the time
+went: on this machine the LRS shares the service's cores.
 
 Verification after each run, with the server stopped: every write a client saw
 acknowledged is in the table under the id it was told (no loss), no key is stored
@@ -235,6 +236,7 @@ class PhaseResult:
     db_cpu_ms_per_loop: float
     client_cpu_ms_per_loop: float
     client_cpu_share: float  # of the window's wall time, all client processes together
+    lrs_cpu_ms_per_loop: float  # the LRS on the same cores (0 with xAPI off)
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -260,18 +262,24 @@ def run_clients(
     answers: dict[str, tuple[str, str]],
     processes: int,
     mode: str,
+    lrs: LrsServer | None = None,
 ) -> tuple[PhaseResult, list[tuple[int, str, int]]]:
     assert server.process is not None
+
+    def lrs_cpu() -> float:  # a restarted LRS (--lrs-outage) counts from its restart
+        proc = lrs.process if lrs is not None else None
+        return tree_cpu_seconds(proc.pid) if proc is not None else 0.0
+
     phase = Phase(start=time.time() + START_DELAY_S, **phase_args)
     shares = [students[i::processes] for i in range(processes)]
-    cpu0 = tree_cpu_seconds(server.process.pid), tree_cpu_seconds(db_pid)
+    cpu0 = tree_cpu_seconds(server.process.pid), tree_cpu_seconds(db_pid), lrs_cpu()
     futures = [
         pool.submit(run_phase, server.host, server.port, share, phase, answers, 1000 + i)
         for i, share in enumerate(shares)
         if share
     ]
     outcomes: list[Outcome] = [f.result() for f in futures]
-    cpu1 = tree_cpu_seconds(server.process.pid), tree_cpu_seconds(db_pid)
+    cpu1 = tree_cpu_seconds(server.process.pid), tree_cpu_seconds(db_pid), lrs_cpu()
     loops = sum(o.loops for o in outcomes)
     requests = sum(o.requests for o in outcomes)
     wall = phase.warmup + phase.seconds
@@ -296,6 +304,7 @@ def run_clients(
         db_cpu_ms_per_loop=round((cpu1[1] - cpu0[1]) * per_loop, 2),
         client_cpu_ms_per_loop=round(sum(o.cpu_s for o in outcomes) * per_loop, 2),
         client_cpu_share=round(sum(o.cpu_s for o in outcomes) / wall, 3),
+        lrs_cpu_ms_per_loop=round(max(0.0, cpu1[2] - cpu0[2]) * per_loop, 2),
     )
     return result, [a for o in outcomes for a in o.acked]
 
@@ -433,6 +442,7 @@ def run_database(
                         answers,
                         args.clients,
                         mode,
+                        lrs,
                     )
                 if outage is not None:
                     outage_events += outage.events
@@ -461,6 +471,7 @@ def run_database(
                 answers,
                 args.clients,
                 "saturation",
+                lrs,
             )
             phases["bare_saturation"] = asdict(result)
         bare_check = verify(bare_acked, stored_bare(bare_settings))
@@ -511,7 +522,8 @@ def table(run: dict[str, Any]) -> str:
     lines = [
         f"== {run['database']}{' + xAPI to a real LRS' if on else ''} ==",
         f"{'phase':<22} {'loops/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>6} {'shed %':>6} {'srv ms/loop':>11} {'db ms/loop':>10} {'cli ms/loop':>11}",
+        f"{'errors':>6} {'shed %':>6} {'srv ms/loop':>11} {'db ms/loop':>10} {'cli ms/loop':>11}"
+        + (f" {'lrs ms/loop':>11}" if on else ""),
     ]
     for name, r in rows:
         lat = r["latency_ms"]
@@ -521,6 +533,7 @@ def table(run: dict[str, Any]) -> str:
             f"{100 * r['shed_share']:>6.1f} {r['server_cpu_ms_per_loop']:>11.2f} "
             f"{r['db_cpu_ms_per_loop']:>10.2f} "
             f"{r['client_cpu_ms_per_loop']:>11.2f}"
+            + (f" {r.get('lrs_cpu_ms_per_loop', 0.0):>11.2f}" if on else "")
         )
     v = run["verification"]
     lines.append(
