@@ -266,9 +266,8 @@ def run_clients(
 ) -> tuple[PhaseResult, list[tuple[int, str, int]]]:
     assert server.process is not None
 
-    def lrs_cpu() -> float:  # a restarted LRS (--lrs-outage) counts from its restart
-        proc = lrs.process if lrs is not None else None
-        return tree_cpu_seconds(proc.pid) if proc is not None else 0.0
+    def lrs_cpu() -> float:  # read each time: --lrs-outage restarts it (then approximate)
+        return tree_cpu_seconds(lrs.process.pid if lrs is not None and lrs.process else None)
 
     phase = Phase(start=time.time() + START_DELAY_S, **phase_args)
     shares = [students[i::processes] for i in range(processes)]
@@ -533,7 +532,7 @@ def table(run: dict[str, Any]) -> str:
             f"{100 * r['shed_share']:>6.1f} {r['server_cpu_ms_per_loop']:>11.2f} "
             f"{r['db_cpu_ms_per_loop']:>10.2f} "
             f"{r['client_cpu_ms_per_loop']:>11.2f}"
-            + (f" {r.get('lrs_cpu_ms_per_loop', 0.0):>11.2f}" if on else "")
+            + (f" {r['lrs_cpu_ms_per_loop']:>11.2f}" if on else "")
         )
     v = run["verification"]
     lines.append(
