@@ -17,8 +17,8 @@ the skills in scope (the goal skills and everything they build on) and ranks can
               learning leaves "almost there" confirmations for later, when they are least
               likely to be needed;
 5. review   - quick checks of mastered skills (alternatives, or all that is left when
-              everything in scope is mastered), by (1 - mastery) * (1 + answers since last
-              practised): the likeliest hidden gap first, and no skill starves.
+              everything in scope is mastered), by 1 - mastery: the likeliest hidden gap
+              first; near ties to the longest unpractised, so no skill starves.
 
 A skill is never practised once its effective mastery reaches its threshold (0.95, or
 the skill's own), except as a review. Within a skill the item is the one whose predicted
@@ -52,6 +52,7 @@ _CHECK_PRIORITY = 4
 _LAST_PRIORITY = 9
 _REST = 20  # added to the priority of the skill just practised max_run times in a row
 _REVIEW_FLOOR = 0.01
+_STALE_TIE = 1e-6  # per answer: breaks near ties of doubt, never outweighs 0.001 of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,13 +350,16 @@ class Recommender:
             st = status[s]
             eff = b.effective[s]
             if st == _MASTERED:
-                # Quick checks: most likely forgotten-or-never-known first (optimal search),
-                # growing with the time since last practice so that no skill starves (and a
-                # mastery that rounds to 1 is still checked now and then).
+                # Quick checks: most likely forgotten-or-never-known first (optimal search
+                # for a hidden gap: the own belief already carries any forgetting), near
+                # ties (3 decimals) to the longest unpractised, so no skill starves and a
+                # mastery that rounds to 1 is still checked now and then. Weighting doubt
+                # by staleness instead made the checks a round robin that found a skill
+                # mastered on one lucky guess last (service benchmark: 2-5 more attempts).
                 since = state.opportunities_since(s)
                 stale = float(state.step if since is None else since)
-                doubt = 1.0 - b.own[s] + _REVIEW_FLOOR
-                offer(_Candidate(s, "review", _CHECK_PRIORITY, doubt * (1.0 + stale)))
+                doubt = round(1.0 - b.own[s] + _REVIEW_FLOOR, 3)
+                offer(_Candidate(s, "review", _CHECK_PRIORITY, doubt + _STALE_TIE * stale))
                 continue
             if st == _DUE:
                 offer(_Candidate(s, "review", _PRIORITY["review"], 1.0 - b.own[s], decayed=True))
