@@ -17,6 +17,7 @@ from sqlmodel import Session
 from api.db import make_engine, new_session
 from api.jobs import JobRunner
 from api.security import Passwords, TokenVerifier
+from api.services import lti_keys
 from api.services.cache import CatalogCache
 from api.services.login_gate import PasswordCheckGate
 from api.settings import Settings
@@ -40,6 +41,8 @@ class Runtime:
             check_data_dir(settings)  # a read-only data dir: one clear error naming it
             engine = make_engine(settings)
         key = settings.signing_key()
+        # The LTI private keys in this database are sealed under the settings' KEK.
+        lti_keys.use_key_encryption_key(engine, settings.sealing_key)
         return cls(
             settings=settings,
             engine=engine,

@@ -3,7 +3,10 @@
 Bad values stop the process at start-up with a message naming the variable,
 instead of surfacing later as a confusing runtime error. The signing secret is
 never a constant: it comes from PATHWAYS_SECRET_KEY or from a file generated once
-in the data directory with owner-only permissions.
+in the data directory with owner-only permissions. The key-encryption key that seals
+the LTI tool's private keys in the database (`api.services.key_vault`) works the same
+way (PATHWAYS_KEY_ENCRYPTION_KEY, else the file `key_encryption_key`), and is a key of
+its own: rotating the signing secret does not make the stored LTI keys unreadable.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import ipaddress
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -27,7 +31,12 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.services.key_vault import fernet_of, generate_kek
+
 SECRET_FILE_NAME = "secret_key"
+KEK_FILE_NAME = "key_encryption_key"
+KEK_VARIABLE = "PATHWAYS_KEY_ENCRYPTION_KEY"
+HIDDEN_INPUTS = frozenset({"key_encryption_key"})  # never echoed in a settings error
 DB_FILE_NAME = "pathways.db"
 
 
@@ -52,6 +61,15 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None,
         description="Token signing key (>= 32 chars). Unset: generated once in data_dir.",
+    )
+    key_encryption_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key (44 characters, Fernet.generate_key()) sealing the LTI tool's "
+            "private keys in the database; not the token signing key. Unset: generated "
+            "once in data_dir. Every node on one database needs the same one, and losing "
+            "it makes the stored LTI keys unreadable."
+        ),
     )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1, le=60 * 24 * 30)
     login_max_failures_per_user: int = Field(default=5, ge=1)
@@ -297,6 +315,17 @@ class Settings(BaseSettings):
             raise ValueError("PATHWAYS_SECRET_KEY must be at least 32 characters long")
         return value
 
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            fernet_of(value.get_secret_value())
+        except ValueError as exc:
+            raise ValueError(f"the key-encryption key is {exc}") from None
+        return SecretStr(value.get_secret_value().strip())
+
     @property
     def sqlalchemy_url(self) -> str:
         """The URL handed to SQLAlchemy (psycopg 3 driver for PostgreSQL)."""
@@ -325,26 +354,58 @@ class Settings(BaseSettings):
             return self.secret_key
         return _read_or_create_secret(self.data_dir / SECRET_FILE_NAME)
 
+    def sealing_key(self) -> str:
+        """The key-encryption key (a Fernet key) for secrets stored in the database: the
+        setting, else the data-dir file `key_encryption_key` (created 0600 on first use)."""
+        if self.key_encryption_key is not None:
+            return self.key_encryption_key.get_secret_value()
+        return _read_or_create_secret(
+            self.data_dir / KEK_FILE_NAME,
+            generate=generate_kek,
+            valid=_is_fernet_key,
+            problem=(
+                f"not a valid Fernet key; restore the file from a backup or set {KEK_VARIABLE} "
+                "(a new key cannot open the LTI keys sealed under the old one)"
+            ),
+        )
 
-def _read_or_create_secret(path: Path) -> str:
+
+def _long_secret(key: str) -> bool:
+    return len(key) >= 32
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        fernet_of(key)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_or_create_secret(
+    path: Path,
+    *,
+    generate: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+    valid: Callable[[str], bool] = _long_secret,
+    problem: str = (
+        "secret key file is shorter than 32 characters; delete it or set PATHWAYS_SECRET_KEY"
+    ),
+) -> str:
     try:
         key = path.read_text().strip()
     except FileNotFoundError:
         key = ""
-    if len(key) >= 32:
+    if valid(key):
         return key
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's alone
-    key = secrets.token_urlsafe(48)
+    key = generate()
     try:
         # O_EXCL: two processes starting at once must not overwrite each other's key.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         existing = path.read_text().strip()
-        if len(existing) < 32:
-            raise SettingsError(
-                f"{path}: secret key file is shorter than 32 characters; delete it or set "
-                "PATHWAYS_SECRET_KEY"
-            ) from None
+        if not valid(existing):
+            raise SettingsError(f"{path}: {problem}") from None
         return existing
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
@@ -360,7 +421,8 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "settings"
             var = "DATABASE_URL" if loc == "database_url" else f"PATHWAYS_{loc.upper()}"
-            lines.append(f"{var}: {err['msg']} (got {err.get('input')!r})")
+            got = "value not shown" if loc in HIDDEN_INPUTS else f"got {err.get('input')!r}"
+            lines.append(f"{var}: {err['msg']} ({got})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
 
 

@@ -8,7 +8,8 @@ HAProxy on one machine, for tests, demos and the load benchmark.
 `start` writes the generated configurations (pgbouncer.ini, haproxy.cfg), the nodes'
 data directories and logs into the run directory, prints the balancer's URL and stays
 in the foreground until Ctrl-C or `stop`, then stops everything in reverse order. Every
-node gets the same signing key (tokens issued by one are checked by the others), the
+node gets the same signing key (tokens issued by one are checked by the others) and the
+same key-encryption key (the LTI keys one node sealed in the database the others open), the
 pooler's URL, PATHWAYS_DB_PREPARED_STATEMENTS=false and HAProxy as a trusted proxy.
 Ports are free ephemeral ones; PostgreSQL and PgBouncer listen on Unix sockets in the
 run directory only. `Cluster` is the same thing as a Python object with the faults the
@@ -27,11 +28,12 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from api.services.key_vault import generate_kek
 from deploy.haproxy import HAProxy
 from deploy.nodes import Node
 from deploy.pgbouncer import PgBouncer, Upstream
@@ -40,6 +42,10 @@ from deploy.processes import Account, DeployError
 
 STATE_FILE = "cluster.json"
 DRAIN_WAIT_S = 10.0
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(48)
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Cluster:
         self.haproxy: HAProxy | None = None
         self.nodes: list[Node] = []
         self.secret_key = ""
+        self.key_encryption_key = ""
 
     # -- start and stop ---------------------------------------------------------------
 
@@ -97,7 +104,10 @@ class Cluster:
         self.pgbouncer = PgBouncer(self.run_dir / "pgbouncer", upstream, pool_size=c.pool_size)
         self.pgbouncer.write_config()
         self.pgbouncer.start()
-        self.secret_key = self._key()
+        self.secret_key = self._key("PATHWAYS_SECRET_KEY", "secret_key", _token)
+        self.key_encryption_key = self._key(
+            "PATHWAYS_KEY_ENCRYPTION_KEY", "key_encryption_key", generate_kek
+        )
         if c.demo:
             self._seed_demo()
         env = self.node_env()
@@ -123,14 +133,14 @@ class Cluster:
         self.haproxy.start()
         self._write_state()
 
-    def _key(self) -> str:
-        """One signing key for every node: the configured one, else generated here."""
-        given = self.config.env.get("PATHWAYS_SECRET_KEY") or os.environ.get("PATHWAYS_SECRET_KEY")
+    def _key(self, variable: str, file_name: str, generate: Callable[[], str]) -> str:
+        """One key for every node: the configured one, else generated here."""
+        given = self.config.env.get(variable) or os.environ.get(variable)
         if given:
             return given
-        path = self.run_dir / "secret_key"
+        path = self.run_dir / file_name
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
+            path.write_text(generate())
             path.chmod(0o600)
         return path.read_text().strip()
 
@@ -142,6 +152,7 @@ class Cluster:
             **base,
             "DATABASE_URL": self.pgbouncer.url(),
             "PATHWAYS_SECRET_KEY": self.secret_key,
+            "PATHWAYS_KEY_ENCRYPTION_KEY": self.key_encryption_key,
             "PATHWAYS_DB_PREPARED_STATEMENTS": "false",
             "PATHWAYS_DB_POOL_SIZE": str(self.config.node_pool_size),
             "PATHWAYS_TRUSTED_PROXIES": "127.0.0.1",
@@ -161,6 +172,7 @@ class Cluster:
             data_dir=self.run_dir / "demo",
             database_url=self.pgbouncer.url(),
             secret_key=self.secret_key,
+            key_encryption_key=self.key_encryption_key,
             db_prepared_statements=False,
         )
         engine = make_engine(settings)

@@ -45,7 +45,9 @@ class LtiPlatform(SQLModel, table=True):
 
 class LtiKey(SQLModel, table=True):
     """The tool's RSA key pair; the newest unretired one signs, retired ones stay in the
-    JWKS until `retired_at` + the grace period."""
+    JWKS until `retired_at` + the grace period. `private_pem` is sealed at rest
+    (`fernet:v1:...` under the key-encryption key, see api.services.key_vault); rows from
+    before that hold a plain PEM until api.services.lti_keys seals them."""
 
     __tablename__ = "lti_key"
     id: int | None = Field(default=None, primary_key=True)
