@@ -22,8 +22,8 @@ from api.db import write_transaction
 from api.services.cache import Snapshot, active_param_set, build_snapshot, read_revision
 from api.services.errors import Conflict, NotFound
 from api.services.gate import check as gate_check
-from api.services.gate import complete, fallback_params
-from api.services.log_data import LogBlocks, LogWindow, log_plan, log_responses, newest_cutoff
+from api.services.gate import complete, fallback_params, newest_scores
+from api.services.log_data import LogBlocks, LogWindow, log_plan, newest_cutoff
 from api.services.params import store_param_set
 from engine.bounds import Bounds
 from engine.fit import BKTFitter, service_fitter
@@ -104,7 +104,10 @@ def run_fit(session: Session, job_id: int) -> None:
             fitted = StreamingFitter(fitter).fit(plan, blocks, keep=keep, centres=centres)
         candidate = complete(fitted.params_, keep, snap)
         # The gate scores the same settings refitted without the newest answers.
-        older = replace(window, before=newest_cutoff(session, window, TEST_SHARE))
+        cutoff = newest_cutoff(session, window, TEST_SHARE)
+        if cutoff is None:
+            raise ValueError("no logged responses for the requested skills")
+        older = replace(window, before=cutoff)
         refitter = service_fitter(**settings, progress=counter.second)
         older_plan = log_plan(session, refitter, older)
         scored = None
@@ -114,12 +117,17 @@ def run_fit(session: Session, job_id: int) -> None:
                     older_plan, blocks, keep=keep, centres=centres
                 )
             scored = complete(refit.params_, keep, snap)
-        # Scoring the newest answers traces every student's history: the whole log, read
-        # only now, after both fits (see docs/ARCHITECTURE.md, the life of a refit).
-        data = log_responses(session, options.skills)
-        if data is None:
+        # A third streamed pass scores the newest answers (each student's earlier ones
+        # traced as history): one skill's rows in memory, plus 4 numbers per newest row.
+        # It reads the job's window (ids up to the last when it started), as both fits
+        # did; the whole-log read it replaces also took answers logged since, which
+        # neither set was fitted or split on: the window is the more correct one.
+        newest = newest_scores(
+            session, plan, window, cutoff, scored or candidate, snap.running_model()
+        )
+        if newest.rows == 0:
             raise ValueError("no logged responses for the requested skills")
-        verdict = gate_check(session, snap, candidate, scored_candidate=scored, data=data)
+        verdict = gate_check(session, snap, candidate, scored_candidate=scored, scores=newest)
         session.rollback()
         with write_transaction(session):
             params = ModelParams(
