@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from api.db import new_session, write_transaction
 from api.services.errors import Invalid
+from api.services.lti_keys import LtiKeyUnreadable
 from api.services.lti_scores import post_score, score_of
 from api.services.lti_tokens import ServiceUnavailable
 from models.lti import LtiGradeTarget, LtiLink, LtiPlatform, LtiScoreOutbox
@@ -114,7 +115,9 @@ class ScoreSender:
             for target_id, rows in claimed.items():
                 try:
                     sent = self._settle(session, target_id)
-                except (ServiceUnavailable, Invalid) as exc:
+                except (ServiceUnavailable, Invalid, LtiKeyUnreadable) as exc:
+                    # LtiKeyUnreadable: this node's key-encryption key is wrong; the score
+                    # stays queued with the reason until the node is started with the right one
                     failed += 1
                     self._failed(session, rows, str(exc.args[0] if exc.args else exc))
                     continue

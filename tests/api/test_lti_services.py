@@ -173,3 +173,32 @@ def test_the_class_page_updates_the_class_list_from_the_lms(world: LtiWorld) -> 
         assert failed.status_code == 200 and "nothing was changed" in failed.text
         forged = web.post(f"/teacher/classes/{class_id}/roster-sync", data={})
         assert forged.status_code == 403
+
+
+def test_an_unreadable_signing_key_keeps_the_score_queued(world: LtiWorld) -> None:
+    """A wrong key-encryption key on a node: the score stays queued with the reason (and
+    is sent once the key is right), and the sender does not stop."""
+    from cryptography.fernet import Fernet
+
+    from api.services import lti_keys
+    from api.services.lti_tokens import TOKENS
+    from models.lti import LtiPlatform
+
+    headers = _student(world, "ags-3")
+    _answer(world, headers, "eq1")
+    with world.session() as s:
+        lti_keys.current_key(s)  # the tool's key exists, sealed under the right KEK
+        for platform in s.exec(select(LtiPlatform)):
+            assert platform.id is not None
+            TOKENS.forget(platform.id)  # the next score needs a token: a signed assertion
+    right = world.runtime.settings.sealing_key
+    lti_keys.use_key_encryption_key(world.runtime.engine, Fernet.generate_key().decode())
+    try:
+        outcome = ScoreSender(world.runtime).run_once()
+    finally:
+        lti_keys.use_key_encryption_key(world.runtime.engine, right)
+    assert outcome.failed == 1
+    (row,) = _pending(world)
+    assert row.last_error is not None and "cannot be decrypted" in row.last_error
+    later = ScoreSender(world.runtime, clock=lambda: utcnow() + timedelta(hours=2))
+    assert later.run_once().posted == 1 and _pending(world) == []
