@@ -266,8 +266,8 @@ def evaluate(
 
     `scored_candidate` is what is scored on the newest rows (the same settings refitted
     on the older part); default `candidate` itself. With no responses, or fewer than
-    `min_test_rows` newest ones, only the degeneracy check applies (and a reason says
-    the comparison was skipped, without refusing).
+    `min_test_rows` newest ones, only the degeneracy check applies: the comparison is
+    skipped without refusing, and the result's `test_rows` says how few there were.
 
     `scores`, instead of `responses` and `newest`: the comparison already made, as
     (overall, per_skill, test_rows), e.g. `NewestScores.scores()` of a streamed read
