@@ -2,7 +2,7 @@
 
     python -m benchmarks.load --json OUT.json [--students 100] [--seconds 20]
                               [--db sqlite|postgres|both] [--workers 2] [--clients 2]
-                              [--xapi off|on|both] [--lrs-outage] [--nodes 1,2,3]
+                              [--xapi off|on|both] [--pairs K] [--lrs-outage] [--nodes 1,2,3]
 
 Set-up (per database). A fresh data directory; the service's production settings
 (the defaults: argon2 at full cost, SQLite synchronous=FULL, pool of 20; PostgreSQL
@@ -47,9 +47,9 @@ xAPI (--xapi, benchmarks.xapi_load). `on` runs the same phases with learning rec
 sent to a real LRS (Ralph on loopback) and, with the service still up, waits until the
 outbox is empty and counts the statements the LRS received against the answers the
 clients saw acknowledged; `both` runs off, then on, and reports on/off throughput
-(target: on >= 90% of off, saturation loops/s, each run's loops/s taken over its own
-bare peer's requests/s so that the machine's drift between the runs cancels; the raw
-ratio is printed beside it). `--lrs-outage` stops the LRS for the
+(target: on >= 90% of off, saturation loops/s); `--pairs K` runs K such pairs in ABBA
+order and judges the median pair ratio, because this machine's speed drifts by more
+than 10% within minutes. `--lrs-outage` stops the LRS for the
 middle third of the first measured phase and starts it again: no statement may be
 missing or stored twice.
 
@@ -567,30 +567,38 @@ def table(run: dict[str, Any]) -> str:
 
 
 def compare(off: dict[str, Any], on: dict[str, Any]) -> dict[str, Any]:
-    """Throughput with xAPI sending on over off (saturation), and the paced p95 of both.
-
-    The off and on runs are minutes apart, and this machine's speed drifts by more than
-    the 10% being measured (the bare peer alone has moved 15% between the two runs). So
-    the target is judged on each run's service loops/s over its own bare peer's
-    requests/s, measured in the same run on the same machine (`ratio_on_to_off`); the
-    raw loops/s ratio is reported beside it (`raw_ratio_on_to_off`). The LRS's CPU still
-    counts against the on run: it shares the service's cores, the peer's phase has none.
-    """
+    """Throughput with xAPI sending on over off (saturation), and the paced p95 of both;
+    each run's service loops/s over its own bare peer's requests/s beside it."""
     a, b = off["phases"]["service_saturation"], on["phases"]["service_saturation"]
-    raw = b["loops_per_s"] / a["loops_per_s"] if a["loops_per_s"] else 0.0
+    ratio = b["loops_per_s"] / a["loops_per_s"] if a["loops_per_s"] else 0.0
     peer_off = off["phases"]["bare_saturation"]["loops_per_s"]
     peer_on = on["phases"]["bare_saturation"]["loops_per_s"]
-    ratio = raw * peer_off / peer_on if peer_on else 0.0
     return {
         "off_loops_per_s": a["loops_per_s"],
         "on_loops_per_s": b["loops_per_s"],
+        "ratio_on_to_off": round(ratio, 3),
         "off_bare_requests_per_s": peer_off,
         "on_bare_requests_per_s": peer_on,
-        "ratio_on_to_off": round(ratio, 3),
-        "raw_ratio_on_to_off": round(raw, 3),
+        "peer_ratio_on_to_off": round(ratio * peer_off / peer_on, 3) if peer_on else 0.0,
         "off_paced_p95_ms": off["phases"]["service_paced"]["latency_ms"].get("p95"),
         "on_paced_p95_ms": on["phases"]["service_paced"]["latency_ms"].get("p95"),
         "on_within_10_percent": ratio >= TARGET_XAPI_RATIO,
+    }
+
+
+def compare_pairs(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The on/off verdict over several off/on pairs: the median pair ratio. This machine's
+    speed drifts by more than the 10% being measured, even between the two runs of one
+    pair (the bare peer alone has moved 15-40% within minutes); pairs run in ABBA order
+    (off-on, on-off, ...) cancel a steady drift, and the median a burst in one run."""
+    ratios = sorted(p["ratio_on_to_off"] for p in pairs)
+    mid = len(ratios) // 2
+    median = ratios[mid] if len(ratios) % 2 else 0.5 * (ratios[mid - 1] + ratios[mid])
+    return {
+        "pairs": pairs,
+        "pair_ratios": ratios,
+        "ratio_on_to_off": round(median, 3),
+        "on_within_10_percent": median >= TARGET_XAPI_RATIO,
     }
 
 
@@ -621,6 +629,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="learning records to a real LRS: off, on, or both (off then on, compared)",
     )
     p.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="with --xapi both: this many off/on pairs, in ABBA order; the median pair "
+        "ratio is the verdict",
+    )
+    p.add_argument(
         "--lrs-outage",
         action="store_true",
         help="with --xapi on/both: stop the LRS for the middle third of the first phase",
@@ -637,6 +652,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--lrs-outage needs --xapi on or both")
     if args.students < 1 or args.seconds <= 0 or args.workers < 1 or args.clients < 1:
         p.error("--students, --seconds, --workers and --clients must be positive")
+    if args.pairs < 1:
+        p.error("--pairs must be at least 1")
     return args
 
 
@@ -668,16 +685,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ProcessPoolExecutor(max_workers=args.clients, mp_context=get_context("spawn")) as pool:
             modes = {"off": [False], "on": [True], "both": [False, True]}[args.xapi]
+            pairs = args.pairs if len(modes) == 2 else 1
             for db in dbs:
-                for xapi in modes:
-                    run = run_database(db, args, pool, xapi)
-                    report["runs"][f"{db}+xapi" if xapi else db] = run
-                    print(table(run), flush=True)
-                if len(modes) == 2:
-                    report.setdefault("xapi_on_vs_off", {})[db] = compare(
-                        report["runs"][db], report["runs"][f"{db}+xapi"]
+                done: list[dict[str, Any]] = []
+                for k in range(pairs):
+                    runs: dict[bool, dict[str, Any]] = {}
+                    for xapi in modes if k % 2 == 0 else modes[::-1]:  # ABBA
+                        runs[xapi] = run = run_database(db, args, pool, xapi)
+                        name = f"{db}+xapi" if xapi else db
+                        report["runs"][name if pairs == 1 else f"{name}#{k + 1}"] = run
+                        print(table(run), flush=True)
+                    if len(modes) == 2:
+                        done.append(compare(runs[False], runs[True]))
+                        print(f"xAPI on vs off ({db}, pair {k + 1}): {done[-1]}", flush=True)
+                if done:
+                    verdict = done[0] if pairs == 1 else compare_pairs(done)
+                    report.setdefault("xapi_on_vs_off", {})[db] = verdict
+                    print(
+                        f"xAPI on vs off ({db}): ratio {verdict['ratio_on_to_off']}"
+                        + (f" (median of {verdict['pair_ratios']})" if pairs > 1 else ""),
+                        flush=True,
                     )
-                    print(f"xAPI on vs off ({db}): {report['xapi_on_vs_off'][db]}", flush=True)
     except BrokenProcessPool as exc:
         print(f"load generator process died: {exc}", file=sys.stderr)
         return 2
