@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from api.runtime import Runtime
+from api.services.fits import create_fit_job, run_fit
+from models.fit_jobs import FitJob, FitOptions, FitStatus
 from models.responses import ResponseLog
 from models.users import Role
 from tests.utils import factories as f
@@ -51,3 +53,15 @@ def seed_log(session: Session, runtime: Runtime, seed: int, n_students: int = 14
     last = session.execute(select(func.max(ResponseLog.id))).scalar_one()
     session.rollback()
     return int(last)
+
+
+def run_fit_job(session: Session, options: FitOptions) -> FitJob:
+    """A fit job created and run to completion in this session (it must succeed)."""
+    job = create_fit_job(session, None, options)
+    assert job.id is not None
+    run_fit(session, job.id)
+    done = session.get(FitJob, job.id)
+    assert done is not None
+    session.refresh(done)
+    assert done.status == FitStatus.succeeded, done.error
+    return done

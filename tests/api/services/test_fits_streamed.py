@@ -8,27 +8,21 @@ from sqlmodel import Session
 
 from api.runtime import Runtime
 from api.services.cache import build_snapshot, read_revision
-from api.services.fits import _fitter_settings, create_fit_job, run_fit
+from api.services.fits import _fitter_settings
 from api.services.gate import complete, fallback_params
 from api.services.log_data import log_responses
 from engine.fit import service_fitter
 from engine.gate import newest_mask, older_part
 from engine.params import ModelParams
-from models.fit_jobs import FitJob, FitOptions, FitStatus
+from models.fit_jobs import FitOptions
 from models.params import ParamSet
-from tests.utils.log_seed import seed_log
+from tests.utils.log_seed import run_fit_job, seed_log
 
 
 def test_a_fit_job_stores_the_whole_log_fit(session: Session, runtime: Runtime, seed: int) -> None:
     seed_log(session, runtime, seed)
     options = FitOptions(random_state=seed, restarts=2)
-    job = create_fit_job(session, None, options)
-    assert job.id is not None
-    run_fit(session, job.id)
-    done = session.get(FitJob, job.id)
-    assert done is not None
-    session.refresh(done)
-    assert done.status == FitStatus.succeeded, done.error
+    done = run_fit_job(session, options)
     assert done.total and done.done == done.total
     stored = session.get(ParamSet, done.param_set_id)
     assert stored is not None

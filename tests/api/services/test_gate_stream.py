@@ -11,25 +11,13 @@ from sqlmodel import Session
 
 from api.runtime import Runtime
 from api.services.cache import build_snapshot, read_revision
-from api.services.fits import create_fit_job, run_fit
 from api.services.log_data import log_responses
 from api.services.params import gate_for
 from engine import gate
 from engine.params import ModelParams
-from models.fit_jobs import FitJob, FitOptions, FitStatus
+from models.fit_jobs import FitJob, FitOptions
 from models.params import ParamSet
-from tests.utils.log_seed import seed_log
-
-
-def _job(session: Session, options: FitOptions) -> FitJob:
-    job = create_fit_job(session, None, options)
-    assert job.id is not None
-    run_fit(session, job.id)
-    done = session.get(FitJob, job.id)
-    assert done is not None
-    session.refresh(done)
-    assert done.status == FitStatus.succeeded, done.error
-    return done
+from tests.utils.log_seed import run_fit_job, seed_log
 
 
 def _whole_log_verdict(
@@ -66,7 +54,7 @@ def test_a_fit_jobs_gate_equals_the_whole_log_evaluate(
     session: Session, runtime: Runtime, seed: int, skills: list[str] | None
 ) -> None:
     seed_log(session, runtime, seed, n_students=20)
-    done = _job(session, FitOptions(random_state=seed, restarts=1, skills=skills))
+    done = run_fit_job(session, FitOptions(random_state=seed, restarts=1, skills=skills))
     want, _, refit = _whole_log_verdict(session, done, skills)
     assert refit is not None, "the job refits on the older answers"
     assert want.overall is not None and want.test_rows >= gate.MIN_TEST_ROWS
@@ -82,7 +70,7 @@ def test_activations_second_look_streamed_equals_the_whole_log_evaluate(
     session: Session, runtime: Runtime, seed: int
 ) -> None:
     seed_log(session, runtime, seed, n_students=20)
-    done = _job(session, FitOptions(random_state=seed, restarts=1))
+    done = run_fit_job(session, FitOptions(random_state=seed, restarts=1))
     assert done.param_set_id is not None
     want, _, _ = _whole_log_verdict(session, done, None)
     got = gate_for(session, runtime, done.param_set_id)
