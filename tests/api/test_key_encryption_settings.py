@@ -3,6 +3,7 @@ in the data directory; a key of its own, apart from the token signing secret."""
 
 from __future__ import annotations
 
+import base64
 import stat
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from cryptography.fernet import Fernet
 
 from api.settings import SettingsError, load_settings
 
-KEK = Fernet.generate_key().decode()
+# fixed, not drawn: pytest-xdist workers must collect the same parametrized ids
+KEK = base64.urlsafe_b64encode(bytes(range(32))).decode()
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +22,11 @@ def _no_keys_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PATHWAYS_SECRET_KEY", raising=False)
 
 
-@pytest.mark.parametrize("bad", ["short", "k" * 44, "x" * 64, KEK[:-2] + "!!"])
+@pytest.mark.parametrize(
+    "bad",
+    ["short", "k" * 44, "x" * 64, KEK[:-2] + "!!"],
+    ids=["short", "44-not-base64", "too-long", "one-bad-character"],
+)
 def test_a_bad_kek_setting_stops_start_up_without_echoing_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bad: str
 ) -> None:
