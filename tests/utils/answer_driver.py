@@ -50,6 +50,8 @@ class AnswerDriver:
         self.students = [Student(name, token) for name, token in students.items()]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # The students' threads append while the test reads what they saw mid-run.
+        self._seen = threading.Lock()
 
     def start(self) -> AnswerDriver:
         for student in self.students:
@@ -91,24 +93,29 @@ class AnswerDriver:
                 if status == 200:
                     data = reply.json()
                     if data.get("recorded") and isinstance(data.get("response_id"), int):
-                        student.attempts.append(Attempt(time.monotonic(), True, status))
-                        student.acked[key] = data["response_id"]
+                        with self._seen:
+                            student.attempts.append(Attempt(time.monotonic(), True, status))
+                            student.acked[key] = data["response_id"]
                         student.pending = None
                         student.retried += tries > 1
                         return
             except (httpx.TransportError, ValueError):
                 pass
-            student.attempts.append(Attempt(time.monotonic(), False, status))
+            with self._seen:
+                student.attempts.append(Attempt(time.monotonic(), False, status))
             time.sleep(RETRY_PAUSE_S)
 
     # -- what the clients saw -------------------------------------------------------
 
     def attempts(self) -> list[Attempt]:
-        return sorted((a for s in self.students for a in s.attempts), key=lambda a: a.at)
+        with self._seen:
+            seen = [a for s in self.students for a in s.attempts]
+        return sorted(seen, key=lambda a: a.at)
 
     def acknowledged(self) -> dict[tuple[str, str], int]:
         """(username, key) -> response id, of every acknowledged answer."""
-        return {(s.name, k): rid for s in self.students for k, rid in s.acked.items()}
+        with self._seen:
+            return {(s.name, k): rid for s in self.students for k, rid in s.acked.items()}
 
     def window(self, start: float, end: float) -> tuple[int, int]:
         """(attempts, failed attempts) between two monotonic times."""
