@@ -71,8 +71,7 @@ ModelOpt = Annotated[
     typer.Option(
         "--model",
         help="Model family: bkt | forgets | item (per-item guess/slip, shrunk) | student "
-        "(per-student ability) | full (both) | recent (student, guess/slip by the previous "
-        "answer) | auto (chosen by cross-validation on DATA). "
+        "(per-student ability) | full (both) | auto (chosen by cross-validation on DATA). "
         "Replaces --forgets/--multigs/--multilearn.",
         show_default=False,
     ),

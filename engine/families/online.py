@@ -5,9 +5,7 @@ average); each answer multiplies every grid point's weight by that point's
 likelihood of the answer, so after their last answer the weights are the exact
 posterior the offline fit computes from all of them at once. The teacher sees
 P(known) per skill: the posterior mixture of the per-point beliefs. Same steps as
-`engine.families.kernels.mixture_filter` (the batch form). Under a model with a
-context (engine.families.context) the student's previous answer picks the
-guess/slip class, as in the batch form.
+`engine.families.kernels.mixture_filter` (the batch form).
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.families.context import class_name, context_name
 from engine.families.kernels import shifted
 from engine.families.student_model import StudentModel
 
@@ -31,15 +28,13 @@ class OnlineUpdate:
 
 @dataclass
 class OnlineStudent:
-    """Mutable per-student state; `update` is the only way it changes. `last`: the
-    previous answer (skill, correct), None before the first."""
+    """Mutable per-student state; `update` is the only way it changes."""
 
     model: StudentModel
     log_weight: NDArray[np.float64] = field(init=False)
     beliefs: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = field(
         init=False, default_factory=dict
     )
-    last: tuple[str, bool] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.log_weight = self.model.population.log_weights()
@@ -68,11 +63,6 @@ class OnlineStudent:
 
     def update(self, skill: str, correct: bool, item: str | None = None) -> OnlineUpdate:
         sp = self.model.skills[skill]
-        if self.model.context:
-            ctx = context_name(self.last, skill)
-            own = item if item is not None and self.model.context == "item+previous" else ""
-            item = class_name(own, ctx)
-            self.last = (skill, bool(correct))
         known, unknown = self._belief(skill)
         g, s = sp.guess_for(item), sp.slip_for(item)
         w = self._weights()

@@ -8,9 +8,6 @@
 - `student`: BKT+forgets with per-student logit shifts of prior and learn rate
   from a fitted population (engine.families.student_fit);
 - `full`: `student` with the item terms of `item`;
-- `recent`: `student` with guess/slip per context of the student's previous answer
-  (none; wrong or right; same skill or another), shrunk toward the skill by
-  `item_strength` pseudo-responses (engine.families.context);
 - `auto`: picks one of the others by cross-validation on the training data
   (engine.families.select).
 
@@ -33,8 +30,8 @@ from engine.params import ModelParams
 from engine.report import FitReport
 from engine.responses import Responses
 
-FamilyName = Literal["bkt", "forgets", "item", "student", "full", "recent"]
-FAMILIES: tuple[FamilyName, ...] = ("bkt", "forgets", "item", "student", "full", "recent")
+FamilyName = Literal["bkt", "forgets", "item", "student", "full"]
+FAMILIES: tuple[FamilyName, ...] = ("bkt", "forgets", "item", "student", "full")
 CHOICES: tuple[str, ...] = (*FAMILIES, "auto")
 NEEDS_ITEMS: frozenset[str] = frozenset({"item", "full"})
 DEFAULT_ITEM_STRENGTH = 10.0
@@ -129,7 +126,6 @@ def make_fitter(
             name,
             StudentFitter(
                 items=name == "full",
-                context=name == "recent",
                 item_strength=s.item_strength,
                 restarts=s.restarts,
                 random_state=s.random_state,

@@ -28,7 +28,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.families import kernels
-from engine.families.context import ContextMode, with_context
 from engine.families.errors import FamilyError
 from engine.families.population import Population
 from engine.families.student_model import StudentModel, tables
@@ -119,9 +118,7 @@ class StudentFitter:
     `seconds_`.
 
     `items`: per-item guess/slip, shrunk toward the skill by `item_strength`
-    pseudo-responses (the data then need item ids). `context`: guess/slip also per
-    context of the student's previous answer (engine.families.context), shrunk
-    the same way. `prior_shifts` /
+    pseudo-responses (the data then need item ids). `prior_shifts` /
     `learn_shifts`: the grid (logits); a single point 0 fixes every student at
     plain BKT. Stops when the log-likelihood gains less than `tol` per response
     (relative to the number of responses) or after `max_iter` iterations.
@@ -133,7 +130,6 @@ class StudentFitter:
         self,
         *,
         items: bool = False,
-        context: bool = False,
         forgets: bool = True,
         item_strength: float = 10.0,
         prior_shifts: tuple[float, ...] = PRIOR_SHIFTS,
@@ -154,7 +150,6 @@ class StudentFitter:
             raise ValueError(f"item_strength must be >= 0, got {item_strength}")
         Population.gaussian(prior_shifts, learn_shifts, *start_sd)  # validates the grid
         self.items = items
-        self.context = context
         self.forgets = forgets
         self.item_strength = float(item_strength)
         self.prior_shifts = tuple(prior_shifts)
@@ -167,19 +162,8 @@ class StudentFitter:
         self.n_jobs = n_jobs
         self.progress = progress
 
-    @property
-    def _per_class(self) -> bool:
-        """Guess/slip per class (item and/or context) rather than per skill."""
-        return self.items or self.context
-
-    @property
-    def _mode(self) -> ContextMode:
-        if not self.context:
-            return ""
-        return "item+previous" if self.items else "previous"
-
     def _base(self, responses: Responses) -> BKTFitter:
-        priors = Priors(item_strength=self.item_strength) if self._per_class else None
+        priors = Priors(item_strength=self.item_strength) if self.items else None
         total = [0]
 
         def tick(done: int, n: int) -> None:
@@ -190,7 +174,7 @@ class StudentFitter:
         self._base_total = total
         return BKTFitter(
             forgets=self.forgets,
-            multigs=self._per_class,
+            multigs=self.items,
             priors=priors,
             restarts=self.restarts,
             random_state=self.random_state,
@@ -205,13 +189,11 @@ class StudentFitter:
                 "(give an item column: template_id/problem_id, 'Problem Name', item_id)"
             )
         t0 = time.perf_counter()
-        if self.context:
-            responses = with_context(responses, self._mode)
         base_fit = self._base(responses)
         base = base_fit.params_
         fitted = [k for k, s in enumerate(responses.skills) if s in base.skills]
         data = responses.take(np.isin(responses.skill, fitted))
-        t = tables(base, data, by_item=self._per_class)
+        t = tables(base, data, by_item=self.items)
         starts = data.sequence_starts()
         seq_skill = data.skill[starts[:-1]].astype(np.int64)
         seq_student = data.student[starts[:-1]].astype(np.int64)
@@ -301,11 +283,10 @@ class StudentFitter:
         }
         skill_params = self._skill_params(data, t.cls, cls_skill, prior, learn, forget, guess, slip)
         settings: dict[str, Any] = {
-            "family": "recent" if self.context else "full" if self.items else "student",
+            "family": "full" if self.items else "student",
             "forgets": self.forgets,
             "items": self.items,
-            "context": self.context,
-            "item_strength": self.item_strength if self._per_class else 0.0,
+            "item_strength": self.item_strength if self.items else 0.0,
             "prior_shifts": list(self.prior_shifts),
             "learn_shifts": list(self.learn_shifts),
             "max_iter": self.max_iter,
@@ -321,7 +302,7 @@ class StudentFitter:
         base_params = ModelParams(
             skills=skill_params,
             forgets=self.forgets,
-            multigs=self._per_class,
+            multigs=self.items,
             metadata={"fitted_by": "engine.families.StudentFitter", **settings},
         )
         self.params_ = StudentModel(
@@ -329,7 +310,6 @@ class StudentFitter:
             population=population,
             students=shifts,
             family=settings["family"],
-            context=self._mode,
         )
         self.report_ = self._report(data, base_fit, skill_params, L, post, seq_skill,
                                     seq_student, settings)  # fmt: skip
@@ -350,7 +330,7 @@ class StudentFitter:
         n_s = emit[:, 1, 0] + emit[:, 1, 1]
         g1 = emit[:, 0, 1].copy()
         s1 = emit[:, 1, 0].copy()
-        if self._per_class and self.item_strength > 0.0:
+        if self.items and self.item_strength > 0.0:
             pg = np.bincount(cls_skill, g1, n_skills) / np.maximum(
                 np.bincount(cls_skill, n_g, n_skills), 1e-300
             )
@@ -391,7 +371,7 @@ class StudentFitter:
             s = float(np.clip(w @ slip[mine] / w.sum(), 0.0, 1.0))
             ig: dict[str, float] = {}
             isl: dict[str, float] = {}
-            if self._per_class:
+            if self.items:
                 for c in mine.tolist():
                     name = data.items[int(item_of_cls[c])]
                     ig[name] = float(guess[c])

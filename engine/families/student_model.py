@@ -20,7 +20,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.families import kernels
-from engine.families.context import MODES, ContextMode, with_context
 from engine.families.population import Population
 from engine.params import ModelParams, ParamsError
 from engine.predict import Prediction
@@ -117,19 +116,14 @@ class StudentPrediction(Prediction):
 @dataclass(frozen=True)
 class StudentModel:
     """`base` holds the parameters at shift (0, 0) (skill, and item guess/slip under the
-    item family); `students` the posterior mean shifts of the training students;
-    `context` whether guess/slip also depend on the previous answer (the classes of
-    engine.families.context: "" none, else the base's item guess/slip are per class)."""
+    item family); `students` the posterior mean shifts of the training students."""
 
     base: ModelParams
     population: Population
     students: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     family: str = "student"
-    context: ContextMode = ""
 
     def __post_init__(self) -> None:
-        if self.context not in MODES:
-            raise ParamsError(f"context: expected one of {list(MODES)}, got {self.context!r}")
         if not isinstance(self.base, ModelParams):
             raise ParamsError(f"base: expected ModelParams, got {type(self.base).__name__}")
         if not isinstance(self.population, Population):
@@ -153,7 +147,6 @@ class StudentModel:
     def predict_trace(self, responses: Responses) -> StudentPrediction:
         """Every student filtered online from the population (none is taken as known from
         training: a student in `students` is traced afresh, as the service would)."""
-        responses = with_context(responses, self.context)
         t = tables(self.base, responses)
         so = student_order(responses)
         a, b, _ = self.population.arrays()
@@ -215,8 +208,6 @@ class StudentModel:
             **self.population.to_dict(),
             "students": {k: list(v) for k, v in self.students.items()},
         }
-        if self.context:
-            out["population"]["context"] = self.context
         return out
 
     @classmethod
@@ -233,12 +224,7 @@ class StudentModel:
         students = pop.get("students", {})
         if not isinstance(students, Mapping):
             raise ParamsError(f"{where}.population.students: expected an object")
-        context = pop.get("context", "")
-        if context not in MODES:
-            raise ParamsError(
-                f"{where}.population.context: expected one of {list(MODES)}, got {context!r}"
-            )
-        body = {k: v for k, v in pop.items() if k not in ("version", "students", "context")}
+        body = {k: v for k, v in pop.items() if k not in ("version", "students")}
         population = Population.from_dict(body, f"{where}.population")
         pairs = {}
         for name, v in students.items():
@@ -251,8 +237,7 @@ class StudentModel:
         if not isinstance(family, str):
             raise ParamsError(f"{where}.family: expected a string")
         try:
-            return cls(base=base, population=population, students=pairs, family=family,
-                       context=context)  # fmt: skip
+            return cls(base=base, population=population, students=pairs, family=family)
         except (TypeError, ValueError) as exc:
             raise ParamsError(f"{where}.population.students: {exc}") from None
 

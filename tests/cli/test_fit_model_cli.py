@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from engine.families.context import CONTEXTS
 from engine.families.io import load_model
 from engine.families.student_model import StudentModel
 from engine.params import ModelParams
@@ -44,7 +43,7 @@ def _bad(result: object, needle: str) -> None:
     assert err.startswith("error: ") and needle in err, err
 
 
-@pytest.mark.parametrize("family", ["bkt", "forgets", "item", "student", "full", "recent"])
+@pytest.mark.parametrize("family", ["bkt", "forgets", "item", "student", "full"])
 def test_every_family_fits_saves_and_evaluates(tmp_path: Path, family: str) -> None:
     data, out = tmp_path / "a.csv", tmp_path / "p.json"
     _write(data)
@@ -52,15 +51,10 @@ def test_every_family_fits_saves_and_evaluates(tmp_path: Path, family: str) -> N
     assert fitted.exit_code == 0, fitted.output
     model = load_model(out)
     assert model.metadata["family"] == family
-    assert isinstance(model, StudentModel) == (family in ("student", "full", "recent"))
+    assert isinstance(model, StudentModel) == (family in ("student", "full"))
     if family in ("item", "full"):
         assert all(len(p.item_guess) == 3 for p in model.skills.values())
-    if family == "recent":  # guess/slip per previous answer, not per item
-        assert isinstance(model, StudentModel) and model.context == "previous"
-        # every student answers all of fractions, then all of ratios
-        assert set(model.skills["fractions"].item_guess) == {"first", "same wrong", "same right"}
-        assert set(model.skills["ratios"].item_guess) == set(CONTEXTS) - {"first"}
-    if family in ("student", "full", "recent"):
+    if family in ("student", "full"):
         assert "student ability: prior shift mean" in fitted.stdout
     scored = runner.invoke(app, ["evaluate", str(data), "--params", str(out)])
     assert scored.exit_code == 0, scored.output
@@ -76,7 +70,7 @@ def test_auto_picks_by_cross_validation_and_says_why(tmp_path: Path) -> None:
     model = load_model(out)
     auto = model.metadata["auto"]
     families = [c["family"] for c in auto["candidates"]]
-    assert families == ["bkt", "forgets", "item", "student", "full", "recent"]
+    assert families == ["bkt", "forgets", "item", "student", "full"]
     best = min(auto["candidates"], key=lambda c: c["log_loss"])
     assert auto["chosen"] == best["family"] == model.metadata["family"]
     forgets = next(c for c in auto["candidates"] if c["family"] == "forgets")
@@ -92,14 +86,14 @@ def test_auto_without_items_skips_the_item_families(tmp_path: Path) -> None:
     )
     assert fitted.exit_code == 0, fitted.output
     auto = load_model(out).metadata["auto"]
-    assert [c["family"] for c in auto["candidates"]] == ["bkt", "forgets", "student", "recent"]
+    assert [c["family"] for c in auto["candidates"]] == ["bkt", "forgets", "student"]
     assert auto["skipped"] == ["item: the data have no item ids", "full: the data have no item ids"]
 
 
 def test_crossvalidate_takes_every_family(tmp_path: Path) -> None:
     data = tmp_path / "a.csv"
     _write(data)
-    for family in ("student", "full", "recent"):
+    for family in ("student", "full"):
         res = runner.invoke(
             app, ["crossvalidate", str(data), "--model", family, "--folds", "3", "--json"]
         )
