@@ -65,6 +65,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -592,8 +593,7 @@ def compare_pairs(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     pair (the bare peer alone has moved 15-40% within minutes); pairs run in ABBA order
     (off-on, on-off, ...) cancel a steady drift, and the median a burst in one run."""
     ratios = sorted(p["ratio_on_to_off"] for p in pairs)
-    mid = len(ratios) // 2
-    median = ratios[mid] if len(ratios) % 2 else 0.5 * (ratios[mid - 1] + ratios[mid])
+    median = statistics.median(ratios)
     return {
         "pairs": pairs,
         "pair_ratios": ratios,

@@ -22,7 +22,6 @@ from engine.fit import BKTFitter
 from engine.fit_stream import SkillPlan
 from engine.params import ModelParams, SkillParams, with_guess_floors
 from engine.report import degeneracy_reasons
-from engine.responses import Responses
 from models.responses import ResponseLog
 
 
@@ -86,37 +85,25 @@ def check(
     candidate: ModelParams,
     *,
     scored_candidate: ModelParams | None = None,
-    data: Responses | None = None,
     scores: gate.NewestScores | None = None,
     bounds: Bounds | None = None,
 ) -> gate.GateResult:
     """The gate's verdict on `candidate` against the running model, on the school's log.
 
     `scores`: the newest answers already scored (`newest_scores`, with
-    `scored_candidate or candidate` and `snap.running_model()`); else `data`, a whole log
-    in memory; else the log as it is now, streamed (ids up to the last one, every skill)."""
+    `scored_candidate or candidate` and `snap.running_model()`); else the log as it is
+    now, streamed (ids up to the last one, every skill)."""
     current = snap.running_model()
-    if scores is None and data is None:
+    if scores is None:
         scores = _streamed(session, scored_candidate or candidate, current)
-    if scores is not None:
-        return gate.evaluate(
-            candidate,
-            current,
-            None,
-            scored_candidate=scored_candidate,
-            bounds=bounds,
-            guess_floors=dict(snap.guess_floors),
-            scores=scores.scores(),
-        )
-    newest = gate.newest_mask(data) if data is not None else None
     return gate.evaluate(
         candidate,
         current,
-        data,
-        newest,
+        None,
         scored_candidate=scored_candidate,
         bounds=bounds,
         guess_floors=dict(snap.guess_floors),
+        scores=scores.scores() if scores is not None else None,
     )
 
 
